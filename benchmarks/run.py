@@ -1,0 +1,85 @@
+"""`make bench`: time each chapter's execution and the whole book build; write figures to benchmarks/results/.
+
+Timings are written, never asserted: a slow machine must not fail the tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from nbclient import NotebookClient  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results"
+BUDGET_S = 60.0
+
+
+def chapter_times() -> dict[str, float]:
+    """Execute every chapter in a fresh kernel and return wall-clock seconds per chapter."""
+    times = {}
+    for path in sorted((ROOT / "chapters").glob("*.md")):
+        nb = jupytext.read(path)
+        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        t0 = time.perf_counter()
+        client.execute()
+        times[path.stem] = time.perf_counter() - t0
+        print(f"{path.stem:28s} {times[path.stem]:7.1f} s", flush=True)
+    return times
+
+
+def build_time() -> float:
+    """Seconds for a full `jupyter-book build` (every notebook executed)."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    t0 = time.perf_counter()
+    subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-q"], check=True, cwd=ROOT,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    """Run the benchmarks, then write results JSON and a bar chart."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("NNTHEORY_STATIC", "1")
+    extra = {}
+    extra_script = ROOT / "benchmarks" / "extra.py"
+    times = chapter_times()
+    total = build_time()
+    print(f"{'whole build':28s} {total:7.1f} s")
+    if extra_script.exists():
+        ns: dict = {}
+        exec(compile(extra_script.read_text(), str(extra_script), "exec"), ns)
+        extra = ns["run"]()
+    result = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "chapter_seconds": times,
+        "build_seconds": total,
+        "budget_seconds_per_chapter": BUDGET_S,
+        **extra,
+    }
+    (OUT / "bench.json").write_text(json.dumps(result, indent=2))
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(times) + 1.5))
+    names = list(times)
+    ax.barh(names, [times[n] for n in names], color="#0072B2")
+    ax.axvline(BUDGET_S, color="#D55E00", ls="--", label=f"budget {BUDGET_S:.0f} s")
+    ax.invert_yaxis()
+    ax.set_xlabel("execution time (s)")
+    ax.set_title(f"Chapter execution times (whole build {total:.0f} s)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(OUT / "chapter_times.png", dpi=120, facecolor="white")
+    print(f"wrote {OUT / 'bench.json'} and {OUT / 'chapter_times.png'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""House style for the book's figures, and ``interactive``: sliders that work with or without a kernel.
+
+``interactive(draw, alt=..., p=[...], q=[...])`` calls ``draw(p=..., q=...)`` (which returns a
+matplotlib Figure) and shows
+
+* in a live Jupyter kernel: ipywidgets sliders that redraw the figure;
+* on the static site (the book build sets ``NNTHEORY_STATIC=1``): every frame of the parameter
+  grid precomputed as a PNG and a plain HTML range input per parameter that swaps the image
+  (no kernel, no CDN, no JavaScript library);
+* in print/PDF: the representative frame (a PNG in the same output, which LaTeX picks).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import itertools
+import json
+import os
+from collections.abc import Callable, Sequence
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["COLORS", "setup", "label", "interactive", "Interactive", "is_static", "MAX_FRAMES"]
+
+# Okabe-Ito: colour-blind safe, and each reads on a white figure shown in a dark theme.
+COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+MAX_FRAMES = 64
+
+_STYLE = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "figure.facecolor": "white",  # opaque: legible on the light and the dark theme
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "savefig.transparent": False,
+    "savefig.bbox": "tight",
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "legend.fontsize": 9,
+    "legend.framealpha": 0.9,
+    "lines.linewidth": 1.8,
+    "svg.hashsalt": "nntheory",  # deterministic SVG ids: two builds give identical figures
+    "svg.fonttype": "path",
+    "axes.prop_cycle": matplotlib.cycler(color=COLORS),
+}
+
+
+def setup(*, svg: bool = True) -> None:
+    """Apply the house style; in a notebook, show line art as SVG (with a PNG beside it for print)."""
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # no timestamps in saved figures
+    matplotlib.rcParams.update(_STYLE)
+    np.set_printoptions(precision=4, suppress=True, linewidth=100)
+    try:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    except ImportError:  # pragma: no cover - IPython ships with the book's requirements
+        ip = None
+    if ip is not None:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats(*(["svg", "png"] if svg else ["png"]))
+
+
+def label(ax: plt.Axes, title: str, xlabel: str, ylabel: str) -> plt.Axes:
+    """Set an axes' title and axis labels in one call (every figure in the book has all three)."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def is_static() -> bool:
+    """True when figures must work without a kernel: the book build, or no IPython kernel at all."""
+    if os.environ.get("NNTHEORY_STATIC", "") not in ("", "0"):
+        return True
+    try:
+        from IPython import get_ipython
+
+        ip = get_ipython()
+    except ImportError:  # pragma: no cover
+        return True
+    return ip is None or not hasattr(ip, "kernel")
+
+
+def _png(fig: Figure, dpi: int) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+class Interactive:
+    """Precomputed frames over a parameter grid, shown as an image with one range input per parameter."""
+
+    def __init__(self, frames: list[bytes], params: dict[str, list], default: dict, alt: str) -> None:
+        self.frames = frames
+        self.params = params
+        self.default = default
+        self.alt = alt
+
+    def frame_index(self, **values: object) -> int:
+        """Index into ``frames`` of the frame drawn with these parameter values (row-major grid)."""
+        idx = 0
+        for name, vals in self.params.items():
+            idx = idx * len(vals) + vals.index(values[name])
+        return idx
+
+    def _html(self) -> str:
+        digest = hashlib.sha1(repr((self.alt, self.params)).encode() + b"".join(self.frames)).hexdigest()
+        uid = f"nnt-{digest[:10]}"  # deterministic, so two builds give the same page
+        srcs = ["data:image/png;base64," + base64.b64encode(f).decode() for f in self.frames]
+        sizes = [len(v) for v in self.params.values()]
+        start = [self.params[k].index(self.default[k]) for k in self.params]
+        rows = []
+        for j, (name, vals) in enumerate(self.params.items()):
+            labels = json.dumps([_fmt(v) for v in vals])
+            rows.append(
+                f'<label style="display:flex;gap:.6em;align-items:center;font-family:sans-serif;font-size:90%">'
+                f'<span style="min-width:7em">{html.escape(name)}</span>'
+                f'<input type="range" class="nnt-slider" data-dim="{j}" data-labels=\'{html.escape(labels)}\' '
+                f'min="0" max="{len(vals) - 1}" step="1" value="{start[j]}" aria-label="{html.escape(name)}">'
+                f'<output>{html.escape(_fmt(vals[start[j]]))}</output></label>'
+            )
+        first = srcs[self.frame_index(**self.default)]
+        return (
+            f'<div class="nnt-interactive" id="{uid}">'
+            f'<img class="nnt-frame" src="{first}" alt="{html.escape(self.alt)}" style="max-width:100%;background:white">'
+            + "".join(rows)
+            + "<script>(function(){"
+            f"var root=document.getElementById('{uid}');var srcs={json.dumps(srcs)};var sizes={json.dumps(sizes)};"
+            "var img=root.querySelector('img.nnt-frame');var s=root.querySelectorAll('input.nnt-slider');"
+            "function upd(){var i=0;for(var j=0;j<s.length;j++){i=i*sizes[j]+parseInt(s[j].value);"
+            "s[j].nextElementSibling.textContent=JSON.parse(s[j].dataset.labels)[parseInt(s[j].value)];}"
+            "img.src=srcs[i];root.dataset.frame=i;}"
+            "for(var j=0;j<s.length;j++){s[j].addEventListener('input',upd);}upd();})();</script></div>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        png = self.frames[self.frame_index(**self.default)]
+        return {
+            "text/html": self._html(),
+            "image/png": base64.b64encode(png).decode(),
+            "text/plain": f"<interactive figure: {self.alt}; {len(self.frames)} frames over {list(self.params)}>",
+        }
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def interactive(
+    draw: Callable[..., Figure],
+    *,
+    alt: str,
+    default: dict | None = None,
+    dpi: int = 80,
+    **params: Sequence,
+):
+    """Show ``draw(**params)`` with a slider per parameter: live widgets in a kernel, precomputed frames otherwise."""
+    if not callable(draw):
+        raise TypeError(f"draw must be callable and return a matplotlib Figure, got {type(draw).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty description of the figure (alt text for readers)")
+    if not params:
+        raise ValueError("interactive needs at least one parameter, e.g. step=[0.1, 0.2]")
+    grid: dict[str, list] = {}
+    for name, vals in params.items():
+        if isinstance(vals, (str, bytes)) or not isinstance(vals, (Sequence, np.ndarray)):
+            raise TypeError(f"parameter {name!r} must be a sequence of values, got {type(vals).__name__}")
+        vals = list(vals)
+        if not vals:
+            raise ValueError(f"parameter {name!r} has no values")
+        grid[name] = vals
+    n_frames = int(np.prod([len(v) for v in grid.values()]))
+    if n_frames > MAX_FRAMES:
+        raise ValueError(f"{n_frames} frames over {list(grid)}: at most {MAX_FRAMES} (page weight); use fewer values")
+    default = dict(default or {})
+    for name, vals in grid.items():
+        default.setdefault(name, vals[len(vals) // 2])
+        if default[name] not in vals:
+            raise ValueError(f"default {name}={default[name]!r} is not one of the values {vals}")
+    unknown = set(default) - set(grid)
+    if unknown:
+        raise ValueError(f"default names unknown parameters {sorted(unknown)}")
+
+    if not is_static():
+        return _live(draw, grid, default)
+
+    frames = []
+    for combo in itertools.product(*grid.values()):
+        fig = draw(**dict(zip(grid, combo)))
+        if not isinstance(fig, Figure):
+            raise TypeError(f"draw must return a matplotlib Figure, got {type(fig).__name__}")
+        frames.append(_png(fig, dpi))
+    return Interactive(frames, grid, default, alt)
+
+
+def _live(draw: Callable[..., Figure], grid: dict[str, list], default: dict):
+    """ipywidgets sliders that redraw the figure in a live kernel."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    def show(**kw):
+        fig = draw(**kw)
+        display(fig)
+        plt.close(fig)
+
+    controls = {
+        name: widgets.SelectionSlider(options=[(_fmt(v), v) for v in vals], value=default[name], description=name,
+                                      continuous_update=False)
+        for name, vals in grid.items()
+    }
+    return widgets.interactive(show, **controls)

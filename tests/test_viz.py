@@ -1,0 +1,68 @@
+"""Unit tests of nntheory.viz: the static interactive figure has one frame per grid point and a slider each."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from nntheory import viz  # noqa: E402
+
+
+def _draw(a, b):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, a * b])
+    viz.label(ax, f"a={a}, b={b}", "x", "y")
+    return fig
+
+
+def test_interactive_static_frames(monkeypatch):
+    monkeypatch.setenv("NNTHEORY_STATIC", "1")
+    viz.setup()
+    out = viz.interactive(_draw, alt="a line", a=[1, 2, 3], b=[0.5, 1.0])
+    assert isinstance(out, viz.Interactive)
+    assert len(out.frames) == 6
+    assert len(set(out.frames)) == 6  # each parameter value draws something different
+    bundle = out._repr_mimebundle_()
+    assert set(bundle) >= {"text/html", "image/png", "text/plain"}
+    html = bundle["text/html"]
+    assert len(re.findall(r'type="range"', html)) == 2
+    assert 'alt="a line"' in html
+    assert "http" not in html  # no CDN, nothing fetched
+    # default frame is the middle value of each list, and print shows exactly that frame
+    assert out.frame_index(a=2, b=1.0) == 3
+    assert out._repr_mimebundle_()["image/png"] == viz.base64.b64encode(out.frames[3]).decode()
+    # deterministic HTML (two builds give the same page)
+    assert viz.interactive(_draw, alt="a line", a=[1, 2, 3], b=[0.5, 1.0])._repr_mimebundle_()["text/html"] == html
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        (dict(draw=1, alt="x", a=[1]), TypeError, "callable"),
+        (dict(draw=_draw, alt="", a=[1]), ValueError, "alt"),
+        (dict(draw=_draw, alt="x"), ValueError, "at least one"),
+        (dict(draw=_draw, alt="x", a=3), TypeError, "sequence"),
+        (dict(draw=_draw, alt="x", a=[]), ValueError, "no values"),
+        (dict(draw=_draw, alt="x", a=list(range(100)), b=[1]), ValueError, "frames"),
+        (dict(draw=_draw, alt="x", a=[1, 2], b=[1], default={"a": 5}), ValueError, "default"),
+    ],
+)
+def test_interactive_bad_input(monkeypatch, kwargs, err, match):
+    monkeypatch.setenv("NNTHEORY_STATIC", "1")
+    with pytest.raises(err, match=match):
+        viz.interactive(**kwargs)
+
+
+def test_interactive_draw_must_return_figure(monkeypatch):
+    monkeypatch.setenv("NNTHEORY_STATIC", "1")
+    with pytest.raises(TypeError, match="Figure"):
+        viz.interactive(lambda a: None, alt="x", a=[1])
+
+
+def test_setup_style_is_opaque():
+    viz.setup()
+    assert matplotlib.rcParams["savefig.transparent"] is False
+    assert matplotlib.rcParams["figure.facecolor"] == "white"
