@@ -1,10 +1,14 @@
 """`make bench`: time each chapter's execution and the whole book build; write figures to benchmarks/results/.
 
+Topic benchmarks live beside this file as `bench_<topic>.py`, each defining `run(out: Path) -> dict`;
+their results are merged into `benchmarks/results/bench.json`.
+
 Timings are written, never asserted: a slow machine must not fail the tests.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -51,15 +55,16 @@ def main() -> None:
     """Run the benchmarks, then write results JSON and a bar chart."""
     OUT.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("NNTHEORY_STATIC", "1")
-    extra = {}
-    extra_script = ROOT / "benchmarks" / "extra.py"
     times = chapter_times()
     total = build_time()
     print(f"{'whole build':28s} {total:7.1f} s")
-    if extra_script.exists():
-        ns: dict = {}
-        exec(compile(extra_script.read_text(), str(extra_script), "exec"), ns)
-        extra = ns["run"]()
+    extra = {}
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        # each topic benchmark is a module with run() -> dict of JSON-able results (and may save figures to OUT)
+        spec = importlib.util.spec_from_file_location(script.stem, script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        extra[script.stem] = module.run(OUT)
     result = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "chapter_seconds": times,
