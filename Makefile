@@ -7,7 +7,6 @@ JB     := $(BIN)/jupyter-book
 # Figures with sliders are precomputed during the build (see nntheory.viz.interactive).
 export NNTHEORY_STATIC := 1
 export PYTHONHASHSEED := 0
-export MPLBACKEND := Agg
 export OMP_NUM_THREADS ?= 2
 
 .PHONY: install book test pytest build-strict bench clean help
@@ -44,3 +43,7 @@ bench: install
 
 clean:
 	rm -rf _build
+
+# Strict build of a few chapters only, e.g. `make chapter CH="01_clarke 02_homogeneity"`.
+chapter: install
+	$(BIN)/python scripts/build_subset.py $(CH)
