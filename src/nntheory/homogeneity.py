@@ -2,27 +2,327 @@
 
 A function ``f`` is positively homogeneous of degree ``L`` when ``f(c w) = c**L f(w)`` for every
 ``c > 0``. A bias-free ReLU net with ``L`` Linear layers is ``L``-homogeneous in all its weights
-jointly and 1-homogeneous in each layer, which gives ``<W_i, dF/dW_i> = F(x)`` for every layer.
+jointly and 1-homogeneous in each layer, which gives ``<W_i, dF/dW_i> = F(x)`` for every layer
+and Euler's identity ``<s, w> = L F(x; w)`` for every ``s`` in the Clarke differential.
+
+To look at the Clarke differential with respect to the *weights*, a net is seen as a function
+``w -> F(x; w)`` of its flattened weight vector ``w = (vec W_1, ..., vec W_L)`` (row-major).
+At a kink (some hidden pre-activation exactly zero) the function is a different polynomial on
+each side; ``pattern_gradients`` returns the gradients of those polynomials at the kink.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
+from collections.abc import Callable, Sequence
+
+import numpy as np
 import torch
 from torch import nn
 
-from . import nets
+from . import checks, nets
 
-__all__ = ["layer_inner_products"]
+__all__ = [
+    "layer_inner_products",
+    "degree_estimate",
+    "local_degrees",
+    "euler_residual",
+    "flat_weights",
+    "weight_function",
+    "zero_preactivations",
+    "pattern_gradients",
+    "round_dyadic",
+    "make_kink",
+    "abs_product",
+    "roundoff_bound",
+    "gradient_lipschitz_bound",
+]
+
+_EPS = float(np.finfo(np.float64).eps)
+_MAX_KINKS = 10  # 2**10 pieces meet at a point with 10 zero pre-activations: plenty for a book
 
 
 def layer_inner_products(net: nn.Sequential, x: object) -> list[float]:
     """``<W_i, dF/dW_i>`` (autograd) for each Linear layer of a bias-free scalar ReLU net at one input ``x``."""
     nets.check_relu_net(net, bias_free=True, scalar_output=True)
-    t = nets.as_input(net, x)
-    if t.ndim != 1:
-        raise ValueError(f"x must be a single input of shape (d_in,), got {tuple(t.shape)}")
+    t = _single_input(net, x)
     weights = [m.weight for m in net if isinstance(m, nn.Linear)]
     with torch.enable_grad():
         out = net(t).reshape(())
         grads = torch.autograd.grad(out, weights)
     return [float((w.detach() * g).sum()) for w, g in zip(weights, grads)]
+
+
+# ---------------------------------------------------------------- degree and Euler residual
+
+
+def _as_vector(w: object, name: str = "w") -> torch.Tensor:
+    if isinstance(w, torch.Tensor):
+        t = w.detach().to(torch.float64)
+    else:
+        try:
+            t = torch.as_tensor(np.asarray(w, dtype=np.float64))
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{name} must be a real array or tensor, got {type(w).__name__}") from err
+    if t.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-d vector, got shape {tuple(t.shape)}")
+    if not torch.isfinite(t).all():
+        raise ValueError(f"{name} must be finite")
+    return t
+
+
+def _value(f: Callable, w: torch.Tensor) -> float:
+    y = f(w)
+    if isinstance(y, torch.Tensor):
+        if y.numel() != 1:
+            raise ValueError(f"f must return a scalar, got output of shape {tuple(y.shape)}")
+        return float(y.detach().reshape(()))
+    try:
+        return float(y)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"f must return a scalar (tensor or float), got {type(y).__name__}") from err
+
+
+def _check_scales(scales: object) -> np.ndarray:
+    c = np.asarray(scales, dtype=float).ravel()
+    if c.size < 2 or not np.all(np.isfinite(c)) or not np.all(c > 0):
+        raise ValueError("scales must be at least 2 positive finite numbers")
+    if np.unique(c).size < 2:
+        raise ValueError("scales must contain at least 2 distinct values")
+    return c
+
+
+def _scaled_values(f: Callable, w: object, scales: object) -> tuple[np.ndarray, np.ndarray]:
+    if not callable(f):
+        raise TypeError(f"f must be callable (a function of a float64 tensor), got {type(f).__name__}")
+    t = _as_vector(w)
+    c = _check_scales(scales)
+    vals = np.array([_value(f, float(ci) * t) for ci in c])
+    bad = np.flatnonzero(~np.isfinite(vals) | (vals == 0))
+    if bad.size:
+        raise ValueError(f"f(c w) is zero or not finite at c = {c[bad[0]]!r}: log|f| is undefined, pick another w")
+    return c, np.abs(vals)
+
+
+def degree_estimate(f: Callable[[torch.Tensor], torch.Tensor], w: object, scales: Sequence[float]) -> float:
+    """Least-squares slope of ``log|f(c w)|`` against ``log c`` over the given ``scales`` (the degree if homogeneous)."""
+    c, v = _scaled_values(f, w, scales)
+    return checks.loglog_slope(c, v)
+
+
+def local_degrees(f: Callable[[torch.Tensor], torch.Tensor], w: object, scales: Sequence[float]) -> np.ndarray:
+    """Local slopes ``d log|f(c w)| / d log c`` at each of the sorted ``scales`` (constant iff homogeneous)."""
+    c, v = _scaled_values(f, w, scales)
+    order = np.argsort(c)
+    c, v = c[order], v[order]
+    if np.unique(c).size != c.size:
+        raise ValueError("scales must be distinct")
+    return np.gradient(np.log(v), np.log(c))
+
+
+def euler_residual(
+    f: Callable[[torch.Tensor], torch.Tensor], w: object, degree: float, s: object | None = None
+) -> float | np.ndarray:
+    """``<s, w> - degree * f(w)``; ``s`` is autograd's gradient at ``w`` unless given (one vector or rows)."""
+    if not callable(f):
+        raise TypeError(f"f must be callable (a function of a float64 tensor), got {type(f).__name__}")
+    if isinstance(degree, bool) or not isinstance(degree, (int, float, np.integer, np.floating)):
+        raise TypeError(f"degree must be a real number, got {degree!r}")
+    t = _as_vector(w)
+    fw = _value(f, t)
+    if s is None:
+        from .clarke import gradient
+
+        g = gradient(f, t.reshape(-1)).reshape(t.shape)
+        return float((g * t).sum()) - float(degree) * fw
+    sv = np.asarray(s, dtype=float)
+    wv = t.numpy().reshape(-1)
+    if sv.ndim not in (1, 2) or sv.shape[-1] != wv.size:
+        raise ValueError(f"s must have shape ({wv.size},) or (k, {wv.size}) to match w, got {sv.shape}")
+    if not np.all(np.isfinite(sv)):
+        raise ValueError("s must be finite")
+    res = sv @ wv - float(degree) * fw
+    return float(res) if sv.ndim == 1 else res
+
+
+# ---------------------------------------------------------------- a net as a function of its weights
+
+
+def _single_input(net: nn.Sequential, x: object) -> torch.Tensor:
+    t = nets.as_input(net, x)
+    if t.ndim != 1:
+        raise ValueError(f"x must be a single input of shape (d_in,), got {tuple(t.shape)}")
+    return t
+
+
+def _weights(net: nn.Sequential) -> list[torch.Tensor]:
+    return [m.weight.detach() for m in net if isinstance(m, nn.Linear)]
+
+
+def flat_weights(net: nn.Sequential) -> torch.Tensor:
+    """All weights of a bias-free ReLU net as one float64 vector ``(vec W_1, ..., vec W_L)`` (row-major)."""
+    nets.check_relu_net(net, bias_free=True)
+    return torch.cat([W.reshape(-1) for W in _weights(net)]).to(torch.float64)
+
+
+def _check_patterns(net: nn.Sequential, patterns: Sequence[object] | None) -> list[torch.Tensor] | None:
+    if patterns is None:
+        return None
+    hidden = [W.shape[0] for W in _weights(net)][:-1]
+    if isinstance(patterns, (str, bytes)) or not isinstance(patterns, Sequence) or len(patterns) != len(hidden):
+        raise ValueError(f"patterns must be a list of {len(hidden)} 0/1 vectors (one per hidden layer)")
+    out = []
+    for i, (p, h) in enumerate(zip(patterns, hidden)):
+        a = np.asarray(p, dtype=float).ravel()
+        if a.size != h or not np.all((a == 0) | (a == 1)):
+            raise ValueError(f"patterns[{i}] must be a 0/1 vector of length {h}, got {np.asarray(p).tolist()}")
+        out.append(torch.as_tensor(a, dtype=torch.float64))
+    return out
+
+
+def weight_function(
+    net: nn.Sequential, x: object, *, patterns: Sequence[object] | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``w -> F(x; w)`` on flat weight vectors; with ``patterns`` the ReLUs are frozen to those 0/1 masks."""
+    nets.check_relu_net(net, bias_free=True, scalar_output=True)
+    t = _single_input(net, x).to(torch.float64)
+    shapes = [tuple(W.shape) for W in _weights(net)]
+    sizes = [r * c for r, c in shapes]
+    masks = _check_patterns(net, patterns)
+    total = sum(sizes)
+
+    def f(w: torch.Tensor) -> torch.Tensor:
+        if not isinstance(w, torch.Tensor) or w.shape != (total,):
+            raise ValueError(f"w must be a flat weight tensor of shape ({total},), got {getattr(w, 'shape', w)!r}")
+        h = t
+        for i, W in enumerate(torch.split(w, sizes)):
+            h = W.reshape(shapes[i]) @ h
+            if i < len(shapes) - 1:
+                h = torch.relu(h) if masks is None else masks[i] * h
+        return h.reshape(())
+
+    return f
+
+
+@torch.no_grad()
+def zero_preactivations(net: nn.Sequential, x: object) -> list[tuple[int, int]]:
+    """``(layer, unit)`` of every hidden pre-activation exactly equal to 0 at ``x`` (layers count from 1)."""
+    nets.check_relu_net(net)
+    zs = nets.pre_activations(net, _single_input(net, x))
+    return [(i + 1, int(j)) for i, z in enumerate(zs) for j in torch.nonzero(z == 0).flatten().tolist()]
+
+
+def pattern_gradients(net: nn.Sequential, x: object) -> tuple[list[list[np.ndarray]], np.ndarray]:
+    """Gradients in the weights, at the net's weights, of every piece meeting there (one per on/off choice of the zero pre-activations)."""
+    nets.check_relu_net(net, bias_free=True, scalar_output=True)
+    t = _single_input(net, x)
+    kinks = zero_preactivations(net, t)
+    if len(kinks) > _MAX_KINKS:
+        raise ValueError(f"{len(kinks)} zero pre-activations at x: 2**{len(kinks)} pieces is too many (max {_MAX_KINKS})")
+    base = [(z > 0).numpy().astype(float) for z in nets.pre_activations(net, t)]
+    w = flat_weights(net)
+    from .clarke import gradient
+
+    pats, grads = [], []
+    for bits in itertools.product((0.0, 1.0), repeat=len(kinks)):
+        p = [b.copy() for b in base]
+        for (layer, unit), bit in zip(kinks, bits):
+            p[layer - 1][unit] = bit
+        pats.append(p)
+        grads.append(gradient(weight_function(net, t, patterns=p), w).numpy())
+    return pats, np.stack(grads)
+
+
+# ---------------------------------------------------------------- building exact kinks
+
+
+def round_dyadic(net: nn.Sequential, bits: int = 5) -> nn.Sequential:
+    """A copy of ``net`` with every parameter rounded to a multiple of ``2**-bits`` (so sums of products are exact)."""
+    nets.check_relu_net(net)
+    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 0 <= bits <= 20:
+        raise ValueError(f"bits must be an int in [0, 20], got {bits!r}")
+    out = copy.deepcopy(net)
+    with torch.no_grad():
+        for p in out.parameters():
+            p.copy_(torch.round(p * 2.0**bits) / 2.0**bits)
+    return out
+
+
+def make_kink(net: nn.Sequential, x: object, layer: int, unit: int) -> nn.Sequential:
+    """A copy of ``net`` whose hidden ``unit`` of ``layer`` (from 1) has pre-activation exactly 0 at ``x``.
+
+    The unit's incoming row ``r`` becomes ``2**-e (a_k r - z e_k)`` with ``a`` the layer's input,
+    ``z = <r, a>`` and ``k`` the largest ``|a_k|``, so ``<row, a> = 0`` in exact arithmetic. Floating
+    point gives exactly 0 when weights and ``x`` are dyadic (see ``round_dyadic``); this is verified.
+    """
+    nets.check_relu_net(net, bias_free=True)
+    t = _single_input(net, x)
+    lins = [m for m in net if isinstance(m, nn.Linear)]
+    n_hidden = len(lins) - 1
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= n_hidden:
+        raise ValueError(f"layer must be a hidden layer index in 1..{n_hidden}, got {layer!r}")
+    width = lins[layer - 1].out_features
+    if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or not 0 <= unit < width:
+        raise ValueError(f"unit must be in 0..{width - 1} for layer {layer}, got {unit!r}")
+    out = copy.deepcopy(net)
+    olins = [m for m in out if isinstance(m, nn.Linear)]
+    with torch.no_grad():
+        a = t.to(olins[0].weight.dtype)
+        for j in range(layer - 1):
+            a = torch.relu(olins[j].weight @ a)
+        if not torch.any(a != 0):
+            raise ValueError(f"the input of layer {layer} is zero at x: every unit there is dead, no kink to make")
+        k = int(torch.argmax(a.abs()))
+        row = olins[layer - 1].weight[unit].clone()
+        z = row @ a
+        new = a[k] * row
+        new[k] -= z
+        e = int(np.floor(np.log2(abs(float(a[k])))))
+        olins[layer - 1].weight[unit] = new * 2.0 ** (-e)  # exact power-of-two rescaling keeps sizes O(1)
+    got = float(nets.pre_activations(out, t)[layer - 1][unit])
+    if got != 0.0:
+        raise ValueError(
+            f"pre-activation of layer {layer} unit {unit} is {got!r}, not exactly 0: "
+            "round the weights and x to a dyadic grid first (round_dyadic)"
+        )
+    return out
+
+
+# ---------------------------------------------------------------- tolerances from first principles
+
+
+@torch.no_grad()
+def abs_product(net: nn.Sequential, x: object) -> float:
+    """``|W_L| |W_{L-1}| ... |W_1| |x|`` (entrywise absolute values, no masks): the scale of round-off in F(x)."""
+    nets.check_relu_net(net, bias_free=True, scalar_output=True)
+    h = _single_input(net, x).abs()
+    for W in _weights(net):
+        h = W.abs() @ h
+    return float(h.reshape(()))
+
+
+def roundoff_bound(net: nn.Sequential, x: object) -> float:
+    """Worst-case float64 bound on ``|<W_i, dF/dW_i> - F(x)|``: ``2 N eps |W_L|...|W_1||x|`` with N the summation lengths."""
+    scale = abs_product(net, x)  # validates the net and x
+    Ws = _weights(net)
+    widths = [Ws[0].shape[1]] + [W.shape[0] for W in Ws]
+    # F sums over every width once on the way up; <W_i, G_i> sums d_i * d_{i-1} products
+    n = sum(widths) + max(a * b for a, b in zip(widths[:-1], widths[1:]))
+    return 2.0 * n * _EPS * scale
+
+
+def gradient_lipschitz_bound(net: nn.Sequential, x: object, radius: float) -> float:
+    """Lipschitz constant of ``w -> grad p(w)`` on the ball of ``radius`` around the weights, for every frozen-pattern piece ``p``."""
+    nets.check_relu_net(net, bias_free=True, scalar_output=True)
+    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.integer, np.floating)) or not radius >= 0:
+        raise ValueError(f"radius must be a non-negative number, got {radius!r}")
+    xn = float(_single_input(net, x).norm())
+    norms = [float(W.norm()) + float(radius) for W in _weights(net)]
+    L = len(norms)
+    best = 0.0
+    for i, j in itertools.combinations(range(L), 2):
+        best = max(best, float(np.prod([n for k, n in enumerate(norms) if k not in (i, j)])))
+    # second derivative in directions U, V: sum over layer pairs i != j of terms bounded by
+    # |x| |U_i| |V_j| prod_{k != i, j} |W_k|_F, and sum_{i != j} |U_i||V_j| <= L |U| |V|
+    return L * xn * best

@@ -1,0 +1,259 @@
+"""Unit and property tests of nntheory.homogeneity: degrees, Euler residuals, per-layer identity, kinks."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from nntheory import clarke, homogeneity as hom, nets
+
+widths_st = st.lists(st.integers(1, 6), min_size=1, max_size=4).map(lambda h: [3, *h, 1])
+
+
+def _x(seed: int, d: int = 3) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal(d)
+
+
+def _kinked(seed: int = 0, widths=(3, 6, 5, 1), where=((1, 0),)):
+    net = hom.round_dyadic(nets.relu_net(list(widths), seed=seed), 5)
+    x = np.round(_x(seed + 100, widths[0]) * 32) / 32
+    for layer, unit in where:
+        net = hom.make_kink(net, x, layer, unit)
+    return net, x
+
+
+# ---------------------------------------------------------------- layer_inner_products
+
+
+@settings(max_examples=40, deadline=None)
+@given(widths=widths_st, seed=st.integers(0, 10_000))
+def test_layer_inner_products_all_equal_output(widths, seed):
+    net = nets.relu_net(widths, seed=seed)
+    x = _x(seed)
+    vals = hom.layer_inner_products(net, x)
+    fx = float(net(torch.as_tensor(x)).detach())
+    assert len(vals) == len(widths) - 1
+    assert np.all(np.abs(np.array(vals) - fx) <= hom.roundoff_bound(net, x))
+
+
+def test_layer_inner_products_matches_matrix_formula():
+    net = nets.relu_net([4, 7, 5, 1], seed=3)
+    x = _x(1, 4)
+    grads = nets.layer_gradients_by_matrices(net, x)
+    expected = [float((m.weight.detach() * g).sum()) for m, g in zip(nets.linear_layers(net), grads)]
+    assert np.allclose(hom.layer_inner_products(net, x), expected, rtol=0, atol=1e-12)
+
+
+def test_layer_inner_products_does_not_leave_gradients():
+    net = nets.relu_net([3, 4, 1], seed=0)
+    hom.layer_inner_products(net, _x(0))
+    assert all(p.grad is None for p in net.parameters())
+
+
+@pytest.mark.parametrize(
+    "net, err, match",
+    [
+        (nets.relu_net([3, 4, 1], bias=True), ValueError, r"layer 0 \(Linear\) has a bias"),
+        (nn.Sequential(nn.Linear(3, 4, bias=False, dtype=torch.float64), nn.Tanh(),
+                       nn.Linear(4, 1, bias=False, dtype=torch.float64)), TypeError, "layer 1 is Tanh"),
+        (nets.relu_net([3, 4, 2]), ValueError, "scalar output"),
+        ("not a net", TypeError, "nn.Sequential"),
+    ],
+)
+def test_layer_inner_products_bad_net(net, err, match):
+    with pytest.raises(err, match=match):
+        hom.layer_inner_products(net, _x(0))
+
+
+def test_layer_inner_products_bias_in_a_later_layer_names_it():
+    net = nn.Sequential(nn.Linear(3, 4, bias=False), nn.ReLU(), nn.Linear(4, 1, bias=True))
+    with pytest.raises(ValueError, match="layer 2"):
+        hom.layer_inner_products(net, _x(0))
+
+
+@pytest.mark.parametrize("x, match", [(np.zeros(4), "shape"), (np.zeros((2, 3)), "single input"),
+                                      (np.array([0.0, np.nan, 1.0]), "NaN")])
+def test_layer_inner_products_bad_x(x, match):
+    with pytest.raises(ValueError, match=match):
+        hom.layer_inner_products(nets.relu_net([3, 4, 1]), x)
+
+
+# ---------------------------------------------------------------- degree estimates and Euler
+
+
+@settings(max_examples=30, deadline=None)
+@given(p=st.lists(st.integers(0, 3), min_size=1, max_size=4), seed=st.integers(0, 1000))
+def test_degree_of_monomial(p, seed):
+    if sum(p) == 0:
+        return
+    w = np.abs(_x(seed, len(p))) + 0.5
+    f = lambda v: torch.prod(v ** torch.as_tensor(p, dtype=torch.float64))  # noqa: E731
+    assert abs(hom.degree_estimate(f, w, np.logspace(-1, 1, 7)) - sum(p)) < 1e-10
+    assert abs(hom.euler_residual(f, w, sum(p))) < 1e-12 * max(1.0, abs(float(f(torch.as_tensor(w)))) * sum(p))
+
+
+@pytest.mark.parametrize("q", [0.5, 1.0, 1.5, 2.7])
+def test_non_integer_degree(q):
+    f = lambda v: v.norm() ** q  # noqa: E731
+    w = _x(2, 5)
+    assert abs(hom.degree_estimate(f, w, [0.1, 1.0, 3.0, 10.0]) - q) < 1e-10
+    assert abs(hom.euler_residual(f, w, q)) < 1e-12
+
+
+def test_bias_breaks_degree():
+    net = nets.relu_net([3, 5, 1], bias=True, seed=4)
+    x = torch.as_tensor(_x(4))
+    w0 = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+
+    def f(w):
+        W1, b1, W2, b2 = torch.split(w, [15, 5, 5, 1])
+        return (W2.reshape(1, 5) @ torch.relu(W1.reshape(5, 3) @ x + b1) + b2).reshape(())
+
+    local = hom.local_degrees(f, w0, np.logspace(-4, 4, 17))
+    assert abs(local[0] - 1) < 1e-2 and abs(local[-1] - 2) < 1e-2  # c b_2 dominates small c, c^2 F_0 large c
+
+
+def test_euler_residual_with_given_elements():
+    f = lambda v: v.abs().sum()  # noqa: E731  (1-homogeneous; at 0-coordinates Clarke has [-1, 1])
+    w = torch.tensor([1.0, 0.0, -2.0])
+    s = np.array([[1.0, t, -1.0] for t in np.linspace(-1, 1, 5)])
+    assert np.all(hom.euler_residual(f, w, 1, s) == 0)
+    assert hom.euler_residual(f, w, 1, np.array([1.0, 0.3, 1.0])) == pytest.approx(-4.0)
+
+
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda: hom.degree_estimate(lambda v: v.sum(), [1.0], [1.0]), ValueError, "scales"),
+        (lambda: hom.degree_estimate(lambda v: v.sum(), [1.0], [1.0, -2.0]), ValueError, "positive"),
+        (lambda: hom.degree_estimate(lambda v: v.sum(), [1.0], [2.0, 2.0]), ValueError, "distinct"),
+        (lambda: hom.degree_estimate(lambda v: v.sum() * 0, [1.0], [1.0, 2.0]), ValueError, "zero"),
+        (lambda: hom.degree_estimate("f", [1.0], [1.0, 2.0]), TypeError, "callable"),
+        (lambda: hom.degree_estimate(lambda v: v, [1.0, 2.0], [1.0, 2.0]), ValueError, "scalar"),
+        (lambda: hom.euler_residual(lambda v: v.sum(), [1.0, 2.0], 1, [1.0]), ValueError, "shape"),
+        (lambda: hom.euler_residual(lambda v: v.sum(), [1.0, 2.0], "1"), TypeError, "degree"),
+        (lambda: hom.euler_residual(lambda v: v.sum(), [[1.0]], 1), ValueError, "1-d"),
+        (lambda: hom.local_degrees(lambda v: v.sum(), [1.0], [1.0, 1.0, 2.0]), ValueError, "distinct"),
+    ],
+)
+def test_degree_and_euler_bad_input(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
+
+
+# ---------------------------------------------------------------- weights as a vector, kinks
+
+
+def test_weight_function_matches_net_and_flat_weights_round_trip():
+    net = nets.relu_net([3, 4, 4, 1], seed=5)
+    x = _x(5)
+    f = hom.weight_function(net, x)
+    w = hom.flat_weights(net)
+    assert w.shape == (12 + 16 + 4,)
+    assert float(f(w)) == pytest.approx(float(net(torch.as_tensor(x)).detach()), abs=1e-14)
+    grads = nets.layer_gradients_by_matrices(net, x)
+    g = clarke.gradient(f, w)
+    assert torch.allclose(g, torch.cat([G.reshape(-1) for G in grads]), atol=1e-13)
+
+
+@settings(max_examples=25, deadline=None)
+@given(widths=widths_st, seed=st.integers(0, 1000), c=st.floats(0.1, 10.0))
+def test_weight_function_is_homogeneous_of_degree_L(widths, seed, c):
+    net = nets.relu_net(widths, seed=seed)
+    f = hom.weight_function(net, _x(seed))
+    w = hom.flat_weights(net)
+    L = len(widths) - 1
+    assert abs(float(f(c * w)) - c**L * float(f(w))) <= 1e-12 * max(1.0, c**L) * hom.abs_product(net, _x(seed))
+
+
+def test_weight_function_rejects_wrong_vector_and_patterns():
+    net = nets.relu_net([3, 4, 1])
+    f = hom.weight_function(net, _x(0))
+    with pytest.raises(ValueError, match="shape"):
+        f(torch.zeros(5, dtype=torch.float64))
+    with pytest.raises(ValueError, match="patterns"):
+        hom.weight_function(net, _x(0), patterns=[[1, 0]])
+    with pytest.raises(ValueError, match="0/1"):
+        hom.weight_function(net, _x(0), patterns=[[1, 0, 2, 1]])
+    with pytest.raises(ValueError, match="bias"):
+        hom.flat_weights(nets.relu_net([3, 4, 1], bias=True))
+
+
+@pytest.mark.parametrize("where", [((1, 0),), ((1, 0), (1, 3)), ((1, 2), (2, 1))])
+def test_make_kink_gives_exact_zeros_and_pieces(where):
+    net, x = _kinked(where=where)
+    assert sorted(hom.zero_preactivations(net, x)) == sorted(where)
+    pats, G = hom.pattern_gradients(net, x)
+    assert G.shape == (2 ** len(where), hom.flat_weights(net).numel())
+    f, w = hom.weight_function(net, x), hom.flat_weights(net)
+    L = 3
+    assert np.all(np.abs(hom.euler_residual(f, w, L, G)) <= 2 * L * hom.roundoff_bound(net, x))
+    # every sampled gradient near the kink is within Lip * radius of one piece's gradient
+    r = 1e-6
+    S = clarke.clarke_samples(f, w, radius=r, samples=200, seed=1)
+    dist = np.linalg.norm(S[:, None, :] - G[None], axis=2).min(axis=1)
+    assert dist.max() <= hom.gradient_lipschitz_bound(net, x, r) * r
+
+
+def test_pattern_gradients_without_kink_is_the_gradient():
+    net = nets.relu_net([3, 5, 1], seed=1)
+    x = _x(1)
+    pats, G = hom.pattern_gradients(net, x)
+    assert len(pats) == 1
+    assert np.allclose(G[0], clarke.gradient(hom.weight_function(net, x), hom.flat_weights(net)).numpy(), atol=1e-14)
+
+
+def test_make_kink_bad_input():
+    net, x = _kinked(where=())
+    with pytest.raises(ValueError, match="hidden layer"):
+        hom.make_kink(net, x, 3, 0)
+    with pytest.raises(ValueError, match="unit"):
+        hom.make_kink(net, x, 1, 6)
+    with pytest.raises(ValueError, match="bias"):
+        hom.make_kink(nets.relu_net([3, 4, 1], bias=True), x, 1, 0)
+    with pytest.raises(ValueError, match="bits"):
+        hom.round_dyadic(net, 50)
+
+
+def test_make_kink_refuses_inexact_weights():
+    # irrational-looking weights: the zero is only reached up to round-off, which must be reported
+    net = nets.relu_net([3, 6, 1], seed=0)
+    x = np.array([0.1, np.pi, np.e])
+    hits = 0
+    for unit in range(6):
+        try:
+            out = hom.make_kink(net, x, 1, unit)
+            assert float(nets.pre_activations(out, x)[0][unit]) == 0.0  # success must mean an exact zero
+        except ValueError as e:
+            assert "dyadic" in str(e)
+            hits += 1
+    assert hits >= 1
+
+
+def test_round_dyadic_grid_and_copy():
+    net = nets.relu_net([3, 4, 1], seed=0)
+    r = hom.round_dyadic(net, 3)
+    for p in r.parameters():
+        assert torch.equal(p * 8, torch.round(p * 8))
+    assert not torch.equal(r[0].weight, net[0].weight)
+
+
+def test_gradient_lipschitz_bound_really_bounds():
+    net = nets.relu_net([3, 4, 4, 1], seed=2)
+    x = _x(2)
+    pats, _ = hom.pattern_gradients(net, x)
+    p = hom.weight_function(net, x, patterns=pats[0])
+    w = hom.flat_weights(net)
+    r = 0.1
+    lip = hom.gradient_lipschitz_bound(net, x, r)
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        d = torch.as_tensor(rng.standard_normal(w.numel()))
+        d = r * d / d.norm()
+        gap = (clarke.gradient(p, w + d) - clarke.gradient(p, w)).norm()
+        assert gap <= lip * r
+    assert hom.gradient_lipschitz_bound(nets.relu_net([3, 1]), x[:3], 1.0) == 0.0
+    with pytest.raises(ValueError, match="radius"):
+        hom.gradient_lipschitz_bound(net, x, -1.0)
