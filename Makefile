@@ -9,11 +9,13 @@ export NNTHEORY_STATIC := 1
 export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 2
 
-.PHONY: install book test pytest build-strict bench clean help
+.PHONY: install book test pytest build-strict browser-test browser-test-if-available pdf pdf-deps bench clean help chapter
 
 help:
 	@echo "make book   - install into $(VENV), execute every chapter, write the site to _build/html"
 	@echo "make test   - install, run pytest, then build the book with warnings as errors"
+	@echo "make browser-test - open every page of _build/html in headless Chromium, network off, and check it"
+	@echo "make pdf    - the whole book as one PDF (_build/latex/nntheory.pdf); needs TeX Live (make pdf-deps)"
 	@echo "make bench  - time each chapter and the whole build; figures in benchmarks/results/"
 	@echo "make clean  - remove _build (keeps the venv)"
 
@@ -36,7 +38,28 @@ pytest: install
 build-strict: install
 	$(JB) build . --builder html -W -n --keep-going
 
-test: pytest build-strict
+# The browser test runs inside `make test` wherever Chromium and its driver are installed
+# (.ci/run installs Debian's chromium and chromium-driver when they are missing).
+test: pytest build-strict browser-test-if-available
+
+browser-test: install
+	test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python scripts/browser_test.py _build/html
+
+browser-test-if-available: install
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		$(BIN)/python scripts/browser_test.py _build/html; \
+	else echo "browser test skipped: install Debian's chromium and chromium-driver to run it"; fi
+
+# TeX Live from Debian's packages (run as root, or prefix with sudo).
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-xetex latexmk lmodern fonts-freefont-otf tex-gyre
+pdf-deps:
+	@command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1 || \
+		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES))
+
+pdf: install pdf-deps
+	$(JB) build . --builder pdflatex
+	@echo "The PDF is _build/latex/nntheory.pdf"
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -28,6 +28,9 @@ def main(names: list[str]) -> int:
     (book / "chapters").mkdir()
     for f in ("_config.yml", "references.bib", "bibliography.md"):
         shutil.copy(ROOT / f, book / f)
+    for d in ("_ext", "_static"):
+        if (ROOT / d).is_dir():
+            shutil.copytree(ROOT / d, book / d)
     for name in names:
         src = ROOT / "chapters" / f"{name}.md"
         if not src.exists():

@@ -166,7 +166,7 @@ def interactive(
     *,
     alt: str,
     default: dict | None = None,
-    dpi: int = 80,
+    dpi: int = 100,
     **params: Sequence,
 ):
     """Show ``draw(**params)`` with a slider per parameter: live widgets in a kernel, precomputed frames otherwise."""

@@ -1,0 +1,55 @@
+"""Sphinx glue for the book: one definition of the notation macros, for MathJax (web) and LaTeX (PDF).
+
+The macros are written once, in `_config.yml` under `mathjax3_config.tex.macros`; this extension
+turns them into `\\providecommand` lines of the LaTeX preamble, so the PDF renders the same symbols.
+"""
+
+from __future__ import annotations
+
+from sphinx.application import Sphinx
+from sphinx.config import Config
+
+
+def latex_macros(macros: dict) -> str:
+    """LaTeX `\\providecommand` lines for MathJax-style macros (`name: body` or `name: [body, nargs]`)."""
+    lines = []
+    for name, spec in macros.items():
+        body, nargs = (spec, 0) if isinstance(spec, str) else (spec[0], int(spec[1]))
+        args = f"[{nargs}]" if nargs else ""
+        lines.append(f"\\providecommand{{\\{name}}}{args}{{{body}}}")
+        lines.append(f"\\renewcommand{{\\{name}}}{args}{{{body}}}")
+    return "\n".join(lines)
+
+
+def _add_preamble(app: Sphinx, config: Config) -> None:
+    macros = (config.mathjax3_config or {}).get("tex", {}).get("macros", {})
+    elements = dict(config.latex_elements or {})
+    elements["preamble"] = elements.get("preamble", "") + "\n\\usepackage{amssymb}\n" + latex_macros(macros) + "\n"
+    config.latex_elements = elements
+
+
+def _theme_defaults(app: Sphinx, config: Config) -> None:
+    # an explicit default colour mode: without it the theme logs a console error on a reader's first visit
+    context = dict(config.html_context or {})
+    context.setdefault("default_mode", "auto")
+    config.html_context = context
+
+
+def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree: object) -> None:
+    # sphinx-thebe and sphinx-togglebutton register inline scripts twice under Jupyter Book 1.x, which redeclares a `const`
+    # and raises a SyntaxError in the browser; keep the first copy of each script
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (str(getattr(script, "filename", script) or ""), repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
+def setup(app: Sphinx) -> dict:
+    """Register the config and page hooks."""
+    app.connect("config-inited", _add_preamble)
+    app.connect("config-inited", _theme_defaults)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}

@@ -1,0 +1,225 @@
+"""Open every page of the built site in headless Chromium, with the network off, and check it as a reader.
+
+Usage: .venv/bin/python scripts/browser_test.py [_build/html]
+
+For every HTML page: no console errors; math rendered by the local MathJax (no raw TeX left, MathJax
+output present wherever the page has math); every image loaded; every internal link resolves (file
+and anchor); on every interactive figure, moving each slider changes the picture; the page's .ipynb
+download is a valid notebook (nbformat). A screenshot of each page goes to _build/screenshots/.
+The site is served on 127.0.0.1 only, and Chromium resolves no other host, so anything the site
+tried to fetch from the internet would fail here, as it would on a reader's offline laptop.
+Exits non-zero if any check fails.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import sys
+import tempfile
+import threading
+import urllib.parse
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import nbformat
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep the test output readable
+        pass
+
+
+def serve(site: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve ``site`` on a free loopback port; return the server and its base URL."""
+    handler = functools.partial(_Quiet, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def make_driver(profile: str) -> webdriver.Chrome:
+    """Headless Chromium that resolves no host but the loopback one (the network is off for it)."""
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", "--window-size=1280,1600", f"--user-data-dir={profile}",
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+    ):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs) -> None:
+        for k, v in attrs:
+            if k in ("id", "name") and v:
+                self.ids.add(v)
+
+
+@functools.lru_cache(maxsize=None)
+def page_ids(path: Path) -> frozenset[str]:
+    """All element ids (and anchor names) of an HTML file."""
+    p = _Ids()
+    p.feed(path.read_text(encoding="utf-8", errors="replace"))
+    return frozenset(p.ids)
+
+
+def check_links(site: Path, base: str, page_url: str, hrefs: list[str]) -> list[str]:
+    """Internal links of one page whose file or anchor does not exist."""
+    bad = []
+    for href in sorted(set(hrefs)):
+        if not href.startswith(base):
+            continue
+        parsed = urllib.parse.urlparse(href)
+        rel = urllib.parse.unquote(parsed.path[len(urllib.parse.urlparse(base).path):])
+        target = site / rel
+        if target.is_dir() or rel == "":
+            target = target / "index.html"
+        if not target.exists():
+            bad.append(f"broken link {href} (no file {target.relative_to(site)})")
+        elif parsed.fragment and target.suffix == ".html":
+            frag = urllib.parse.unquote(parsed.fragment)
+            if frag not in page_ids(target):
+                bad.append(f"broken anchor {href}")
+    return bad
+
+
+WAIT_MATHJAX = """
+const done = arguments[arguments.length - 1];
+if (!document.querySelector('.math, .MathJax, script[type^="math/tex"]')) { done('none'); return; }
+let tries = 0;
+(function wait() {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    MathJax.startup.promise.then(() => done('ok')).catch(e => done('error: ' + e));
+  } else if (tries++ > 100) { done('MathJax never loaded'); } else { setTimeout(wait, 100); }
+})();
+"""
+
+IMAGES = """
+return Array.from(document.images).map(img => {
+  img.loading = 'eager';
+  return [img.getAttribute('src').slice(0, 80), img.complete && img.naturalWidth > 0];
+});
+"""
+
+MATH = """
+const maths = Array.from(document.querySelectorAll('.math'));
+const unrendered = maths.filter(m => !m.querySelector('mjx-container') && !m.closest('mjx-container'));
+const text = document.body.innerText;
+const raw = (text.match(/\\\\(begin|frac|mathbb|cd|sd|ip|norm|relu)\\b|\\$\\$/g) || []).slice(0, 5);
+return [maths.length, document.querySelectorAll('mjx-container').length,
+        unrendered.slice(0, 3).map(m => m.textContent.slice(0, 60)), raw];
+"""
+
+SLIDERS = """
+const out = [];
+for (const root of document.querySelectorAll('.nnt-interactive')) {
+  const img = root.querySelector('img.nnt-frame');
+  for (const s of root.querySelectorAll('input[type=range]')) {
+    const before = img.src, label = s.nextElementSibling.textContent, v = parseInt(s.value);
+    s.value = String(v === parseInt(s.max) ? parseInt(s.min) : v + 1);
+    s.dispatchEvent(new Event('input', {bubbles: true}));
+    out.push([root.id, s.getAttribute('aria-label'), before !== img.src, label !== s.nextElementSibling.textContent]);
+    s.value = String(v); s.dispatchEvent(new Event('input', {bubbles: true}));
+  }
+}
+return out;
+"""
+
+
+def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots: Path) -> tuple[list[str], dict]:
+    """Run every check on one page; return its problems and a few counts."""
+    url = base + rel
+    problems: list[str] = []
+    driver.get(url)
+    status = driver.execute_async_script(WAIT_MATHJAX)
+    if status not in ("ok", "none"):
+        problems.append(f"MathJax: {status}")
+    n_math, n_mjx, unrendered, raw = driver.execute_script(MATH)
+    if n_math and not n_mjx:
+        problems.append(f"{n_math} math elements but no MathJax output")
+    if unrendered:
+        problems.append(f"math left unrendered: {unrendered}")
+    if raw:
+        problems.append(f"raw TeX visible in the page text: {raw}")
+    driver.execute_script("window.scrollTo(0, document.body.scrollHeight);")
+    for src, ok in driver.execute_script(IMAGES):
+        if not ok:
+            problems.append(f"image did not load: {src}")
+    sliders = driver.execute_script(SLIDERS)
+    for fig, name, img_changed, label_changed in sliders:
+        if not (img_changed and label_changed):
+            problems.append(f"slider {name!r} of {fig} does not change the figure")
+    hrefs = driver.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);")
+    problems += check_links(site, base, url, hrefs)
+    notebooks = 0
+    for href in {h for h in hrefs if h.startswith(base) and h.endswith(".ipynb")}:
+        with urllib.request.urlopen(href) as resp:
+            nb = nbformat.reads(resp.read().decode("utf-8"), as_version=4)
+        try:
+            nbformat.validate(nb)
+            notebooks += 1
+        except nbformat.ValidationError as err:
+            problems.append(f"{href} is not a valid notebook: {err.message}")
+    for entry in driver.get_log("browser"):
+        if entry["level"] == "SEVERE":
+            problems.append(f"console error: {entry['message'][:200]}")
+    shot = shots / (rel.replace("/", "__").removesuffix(".html") + ".png")
+    driver.execute_script("window.scrollTo(0, 0);")
+    driver.save_screenshot(str(shot))
+    return problems, {"math": n_mjx, "sliders": len(sliders), "notebooks": notebooks}
+
+
+def main(site_arg: str | None = None) -> int:
+    """Check every page; print a line per page and a summary; return the exit code."""
+    site = Path(site_arg or ROOT / "_build" / "html").resolve()
+    if not (site / "index.html").exists():
+        print(f"no built site at {site}: run `make book` first")
+        return 2
+    shots = ROOT / "_build" / "screenshots"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    pages = sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if "_static" not in p.parts)
+    server, base = serve(site)
+    failures = 0
+    totals = {"math": 0, "sliders": 0, "notebooks": 0}
+    with tempfile.TemporaryDirectory() as profile:
+        driver = make_driver(profile)
+        try:
+            for rel in pages:
+                problems, counts = check_page(driver, site, base, rel, shots)
+                for k in totals:
+                    totals[k] += counts[k]
+                mark = "ok  " if not problems else "FAIL"
+                print(f"{mark} {rel}  (math {counts['math']}, sliders {counts['sliders']}, notebooks {counts['notebooks']})")
+                for p in problems:
+                    print(f"       - {p}")
+                failures += bool(problems)
+        finally:
+            driver.quit()
+            server.shutdown()
+    print(f"{len(pages) - failures} passed, {failures} failed")
+    print(f"checked {len(pages)} pages: {totals['math']} rendered formulas, {totals['sliders']} sliders moved, "
+          f"{totals['notebooks']} notebooks validated; screenshots in {shots.relative_to(ROOT)}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))
