@@ -1,0 +1,39 @@
+"""Tests of the book's build helpers: the LaTeX macro bridge and the browser test's link checker."""
+
+import importlib.util
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_latex_macros_cover_every_mathjax_macro():
+    ext = _load(ROOT / "_ext" / "nntheory_book.py")
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    macros = cfg["sphinx"]["config"]["mathjax3_config"]["tex"]["macros"]
+    tex = ext.latex_macros(macros)
+    for name in macros:
+        assert f"\\providecommand{{\\{name}}}" in tex
+    assert "\\providecommand{\\ip}[2]{\\langle #1, #2 \\rangle}" in tex
+    assert ext.latex_macros({"R": "\\mathbb{R}"}).splitlines()[0] == "\\providecommand{\\R}{\\mathbb{R}}"
+
+
+def test_link_checker_finds_missing_files_and_anchors(tmp_path):
+    bt = _load(ROOT / "scripts" / "browser_test.py")
+    (tmp_path / "a.html").write_text('<html><body><h1 id="top">A</h1></body></html>')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "index.html").write_text("<html></html>")
+    base = "http://127.0.0.1:1/"
+    hrefs = [base + "a.html#top", base + "sub/", base + "a.html#nope", base + "missing.html", "https://example.org/x"]
+    bad = bt.check_links(tmp_path, base, base + "a.html", hrefs)
+    assert len(bad) == 2
+    assert any("broken anchor" in b and "#nope" in b for b in bad)
+    assert any("missing.html" in b for b in bad)
