@@ -2,10 +2,10 @@
 
 Usage: .venv/bin/python scripts/browser_test.py [_build/html]
 
-For every HTML page: no console errors; math rendered by the local MathJax (no raw TeX left, MathJax
+For every HTML page: no console errors; every figure in the text has alt text; math rendered by the local MathJax (no raw TeX left, MathJax
 output present wherever the page has math); every image loaded; every internal link resolves (file
 and anchor); on every interactive figure, moving each slider changes the picture; the page's .ipynb
-download is a valid notebook (nbformat). A screenshot of each page goes to _build/screenshots/.
+download is a valid notebook (nbformat). A screenshot of each page goes to _build/screenshots/ (chapters also in the dark theme).
 The site is served on 127.0.0.1 only, and Chromium resolves no other host, so anything the site
 tried to fetch from the internet would fail here, as it would on a reader's offline laptop.
 Exits non-zero if any check fails.
@@ -115,7 +115,10 @@ let tries = 0;
 IMAGES = """
 return Array.from(document.images).map(img => {
   img.loading = 'eager';
-  return [img.getAttribute('src').slice(0, 80), img.complete && img.naturalWidth > 0];
+  const alt = (img.getAttribute('alt') || '').trim();
+  const inArticle = !!img.closest('article');
+  const altOk = !inArticle || (alt.length > 0 && !/\\.(png|svg|jpe?g)$/i.test(alt));
+  return [img.getAttribute('src').slice(0, 80), img.complete && img.naturalWidth > 0, altOk];
 });
 """
 
@@ -160,9 +163,11 @@ def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots:
     if raw:
         problems.append(f"raw TeX visible in the page text: {raw}")
     driver.execute_script("window.scrollTo(0, document.body.scrollHeight);")
-    for src, ok in driver.execute_script(IMAGES):
+    for src, ok, alt_ok in driver.execute_script(IMAGES):
         if not ok:
             problems.append(f"image did not load: {src}")
+        if not alt_ok:
+            problems.append(f"figure without alt text: {src}")
     sliders = driver.execute_script(SLIDERS)
     for fig, name, img_changed, label_changed in sliders:
         if not (img_changed and label_changed):
@@ -184,6 +189,10 @@ def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots:
     shot = shots / (rel.replace("/", "__").removesuffix(".html") + ".png")
     driver.execute_script("window.scrollTo(0, 0);")
     driver.save_screenshot(str(shot))
+    if rel.startswith("chapters/"):  # the same page in the dark theme, to check figures stay legible
+        driver.execute_script("document.documentElement.dataset.theme = 'dark';")
+        driver.save_screenshot(str(shot.with_name(shot.stem + "__dark.png")))
+        driver.execute_script("document.documentElement.dataset.theme = 'light';")
     return problems, {"math": n_mjx, "sliders": len(sliders), "notebooks": notebooks}
 
 
