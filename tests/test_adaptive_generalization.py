@@ -1,0 +1,173 @@
+"""Tests of nntheory.adaptive_generalization: the Wilson et al. construction and the digits protocol."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nntheory import adaptive_generalization as ag
+from nntheory import optim
+
+
+# ---------------------------------------------------------------- the construction
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 40), p=st.floats(0.51, 0.99), seed=st.integers(0, 10_000))
+def test_construction_identities(n, p, seed):
+    D = ag.wilson_data(n, p, n_test=7, seed=seed)
+    X, y = D.X, D.y
+    assert X.shape == (n, 3 + 5 * n) and y.shape == (n,)
+    assert D.X_test.shape == (7, 3 + 5 * n) and D.y_test.shape == (7,)
+    assert set(np.unique(y)) <= {-1.0, 1.0} and y.sum() > 0
+    # each row: x_1 = y, x_2 = x_3 = 1, then 1 or 5 private ones
+    assert np.array_equal(X[:, 0], y) and np.all(X[:, 1:3] == 1)
+    assert np.array_equal(X[:, 3:].sum(axis=1), np.where(y > 0, 1.0, 5.0))
+    # private blocks are disjoint across examples
+    assert np.all(X[:, 3:].sum(axis=0) <= 1)
+    s = np.sign(X.T @ y)
+    assert np.array_equal(X @ s, 4 * y)  # exact: integer arithmetic in floats
+    w = ag.sign_solution(X, y)
+    assert np.array_equal(w, s / 4)
+    # test rows share only the first three columns with training
+    assert np.all(D.X_test[:, 3:] == 0) and np.array_equal(D.X_test[:, 0], D.y_test)
+    # the sign solution labels every fresh point positive
+    assert np.all(D.X_test @ w > 0)
+
+
+def test_sign_solution_test_error_is_fraction_of_negatives():
+    D = ag.wilson_data(30, 0.6, n_test=500, seed=3)
+    w = ag.sign_solution(D.X, D.y)
+    assert ag.classification_error(w, D.X_test, D.y_test) == pytest.approx(np.mean(D.y_test < 0), abs=0)
+    assert ag.classification_error(w, D.X, D.y) == 0.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(2, 40), seed=st.integers(0, 10_000))
+def test_min_norm_closed_form_and_zero_test_error(n, seed):
+    D = ag.wilson_data(n, 0.6, n_test=50, seed=seed)
+    X, y = D.X, D.y
+    w = ag.min_norm_solution(X, y)
+    np.testing.assert_allclose(X @ w, y, atol=1e-10)
+    P, N = int((y > 0).sum()), int((y < 0).sum())
+    a_pos, a_neg = ag.min_norm_dual(P, N)
+    np.testing.assert_allclose(X.T @ np.where(y > 0, a_pos, a_neg), w, atol=1e-10)
+    if N >= 1:  # the proposition: with both classes present the min-norm interpolant classifies fresh points
+        assert a_pos < 1 and a_neg > -0.2
+        assert ag.classification_error(w, D.X_test, D.y_test) == 0.0
+
+
+def test_min_norm_fails_without_negatives():
+    # with no negative training example a fresh negative point is misclassified (the proposition needs N >= 1)
+    a_pos, a_neg = ag.min_norm_dual(5, 0)
+    assert -1 - 5 * a_neg > 0
+
+
+def test_gd_reaches_min_norm_and_adagrad_reaches_sign_solution():
+    D = ag.wilson_data(12, 0.7, seed=1)
+    loss, grad, _ = ag.least_squares(D.X, D.y)
+    w0 = np.zeros(D.X.shape[1])
+    L = np.linalg.eigvalsh(D.X @ D.X.T).max()
+    w_gd = optim.run(optim.GD(lr=1 / L), grad, w0, 3000)[-1]
+    np.testing.assert_allclose(w_gd, ag.min_norm_solution(D.X, D.y), atol=1e-9)
+    w_ada = optim.run(optim.AdaGrad(lr=0.01), grad, w0, 3000)[-1]
+    assert ag.cosine(w_ada, np.sign(D.X.T @ D.y)) > 1 - 1e-12
+    np.testing.assert_allclose(w_ada, ag.sign_solution(D.X, D.y), atol=1e-6)
+
+
+def test_least_squares_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((4, 6)), rng.standard_normal(4)
+    loss, grad, hess = ag.least_squares(X, y)
+    w = rng.standard_normal(6)
+    h = 1e-6
+    fd = np.array([(loss(w + h * e) - loss(w - h * e)) / (2 * h) for e in np.eye(6)])
+    np.testing.assert_allclose(grad(w), fd, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(hess(w), X.T @ X)
+    with pytest.raises(ValueError, match="w must have shape"):
+        grad(np.zeros(5))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="p must"):
+        ag.wilson_data(10, 0.5)
+    with pytest.raises(ValueError, match="p must"):
+        ag.wilson_data(10, 1.0)
+    with pytest.raises(ValueError, match="p must"):
+        ag.wilson_data(10, 1.3)
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        ag.wilson_data(0, 0.6)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        ag.wilson_data(2.5, 0.6)
+    with pytest.raises(ValueError, match="n_test"):
+        ag.wilson_data(3, 0.6, n_test=-1)
+    X, y = np.ones((3, 4)), np.ones(3)
+    with pytest.raises(ValueError, match="one entry per row"):
+        ag.min_norm_solution(X, np.ones(4))
+    with pytest.raises(ValueError, match="2-D"):
+        ag.least_squares(np.ones(3), y)
+    with pytest.raises(ValueError, match="match X"):
+        ag.classification_error(np.ones(5), X, y)
+    with pytest.raises(ValueError, match="same size"):
+        ag.cosine(np.ones(2), np.ones(3))
+    with pytest.raises(ValueError, match="nonzero"):
+        ag.cosine(np.zeros(2), np.ones(2))
+    with pytest.raises(ValueError, match="at least 1"):
+        ag.min_norm_dual(0, 0)
+    with pytest.raises(ValueError, match="finite"):
+        ag.min_norm_solution(np.full((2, 2), np.nan), np.ones(2))
+
+
+def test_sign_solution_rejects_when_lemma_does_not_apply():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((3, 5)), np.array([1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="not a positive multiple"):
+        ag.sign_solution(X, y)
+
+
+def test_classification_error_counts_zero_score_as_error():
+    X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, 1.0])
+    assert ag.classification_error(np.array([1.0, 0.0]), X, y) == 0.5
+
+
+# ---------------------------------------------------------------- the digits protocol
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return ag.digits_split(n_train=200, seed=0)
+
+
+def test_digits_split_shapes_and_standardization(digits):
+    assert digits.X_train.shape == (200, 64) and digits.X_test.shape == (1597, 64)
+    assert digits.y_train.dtype == torch.long and set(digits.y_train.tolist()) <= set(range(10))
+    m = digits.X_train.mean(0)
+    assert float(m.abs().max()) < 1e-5
+    with pytest.raises(ValueError, match="n_train"):
+        ag.digits_split(n_train=5000)
+
+
+def test_train_digits_is_seeded_and_learns(digits):
+    a = ag.train_digits(digits, "Adam", 0.01, seed=1, epochs=3, batch_size=50)
+    b = ag.train_digits(digits, "Adam", 0.01, seed=1, epochs=3, batch_size=50)
+    c = ag.train_digits(digits, "Adam", 0.01, seed=2, epochs=3, batch_size=50)
+    for k in a:
+        assert a[k].shape == (4,) and np.array_equal(a[k], b[k])
+    assert not np.array_equal(a["train_loss"], c["train_loss"])
+    assert a["train_loss"][-1] < a["train_loss"][0]
+    assert np.all((a["test_err"] >= 0) & (a["test_err"] <= 1))
+    with pytest.raises(ValueError, match="method"):
+        ag.train_digits(digits, "LBFGS", 0.1, seed=0)
+    with pytest.raises(ValueError, match="lr"):
+        ag.train_digits(digits, "SGD", -1.0, seed=0)
+
+
+def test_run_protocol_picks_lowest_final_training_loss(digits):
+    P = ag.run_protocol(digits, {"SGD": [1e-4, 0.3]}, [0, 1], epochs=2, batch_size=50)
+    assert P.best_lr["SGD"] == min(P.grid["SGD"], key=P.grid["SGD"].get) == 0.3
+    assert P.curves["SGD"]["test_err"].shape == (2, 3)
+    with pytest.raises(ValueError, match="seeds"):
+        ag.run_protocol(digits, {"SGD": [0.1]}, [])
+    with pytest.raises(ValueError, match="empty"):
+        ag.run_protocol(digits, {"SGD": []}, [0])
