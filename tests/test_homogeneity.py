@@ -257,3 +257,39 @@ def test_gradient_lipschitz_bound_really_bounds():
     assert hom.gradient_lipschitz_bound(nets.relu_net([3, 1]), x[:3], 1.0) == 0.0
     with pytest.raises(ValueError, match="radius"):
         hom.gradient_lipschitz_bound(net, x, -1.0)
+
+
+def test_param_function_matches_net_and_scales_with_biases():
+    net = nets.relu_net([3, 5, 4, 1], bias=True, seed=6)
+    x = _x(6)
+    f, th = hom.param_function(net, x), hom.flat_params(net)
+    assert th.numel() == sum(p.numel() for p in net.parameters())
+    assert float(f(th)) == pytest.approx(float(net(torch.as_tensor(x)).detach()), abs=1e-14)
+    # bias-free: param_function and weight_function agree, and the degree is the depth
+    free = nets.relu_net([3, 5, 4, 1], seed=6)
+    assert torch.equal(hom.flat_params(free), hom.flat_weights(free))
+    assert abs(hom.degree_estimate(hom.param_function(free, x), hom.flat_params(free), [0.5, 1, 2, 4]) - 3) < 1e-10
+    with pytest.raises(ValueError, match="shape"):
+        f(th[:-1])
+    with pytest.raises(ValueError, match="scalar output"):
+        hom.param_function(nets.relu_net([3, 2]), x)
+
+
+def test_scale_weights_all_and_one_layer():
+    net = nets.relu_net([3, 4, 4, 1], seed=9)
+    x = _x(9)
+    F = lambda n: float(n(torch.as_tensor(x)).detach())  # noqa: E731
+    assert F(hom.scale_weights(net, 2.0)) == pytest.approx(8 * F(net), rel=1e-14)
+    for layer in (1, 2, 3):
+        assert F(hom.scale_weights(net, 3.0, layer=layer)) == pytest.approx(3 * F(net), rel=1e-13)
+    assert torch.equal(hom.scale_weights(net, 5.0, layer=2)[0].weight, net[0].weight)  # others untouched
+    with pytest.raises(ValueError, match="layer"):
+        hom.scale_weights(net, 2.0, layer=4)
+    with pytest.raises(TypeError, match="c must"):
+        hom.scale_weights(net, float("nan"))
+
+
+def test_dyadic_scaling_keeps_kinks_exact():
+    net, x = _kinked(where=((1, 0), (2, 2)))
+    for c in (0.5, 0.75, 1.25, 2.0):
+        assert sorted(hom.zero_preactivations(hom.scale_weights(net, c), x)) == [(1, 0), (2, 2)]

@@ -30,9 +30,12 @@ __all__ = [
     "euler_residual",
     "flat_weights",
     "weight_function",
+    "flat_params",
+    "param_function",
     "zero_preactivations",
     "pattern_gradients",
     "round_dyadic",
+    "scale_weights",
     "make_kink",
     "abs_product",
     "roundoff_bound",
@@ -205,6 +208,29 @@ def weight_function(
     return f
 
 
+def flat_params(net: nn.Sequential) -> torch.Tensor:
+    """All parameters (weights and any biases) of a ReLU net as one float64 vector, in ``net.parameters()`` order."""
+    nets.check_relu_net(net)
+    return torch.cat([p.detach().reshape(-1) for p in net.parameters()]).to(torch.float64)
+
+
+def param_function(net: nn.Sequential, x: object) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``theta -> F(x; theta)`` on flat parameter vectors (biases included) of a scalar-output ReLU net."""
+    nets.check_relu_net(net, scalar_output=True)
+    t = _single_input(net, x).to(torch.float64)
+    named = [(n, tuple(p.shape)) for n, p in net.named_parameters()]
+    sizes = [int(np.prod(s)) for _, s in named]
+    total = sum(sizes)
+
+    def f(theta: torch.Tensor) -> torch.Tensor:
+        if not isinstance(theta, torch.Tensor) or theta.shape != (total,):
+            raise ValueError(f"theta must be a flat parameter tensor of shape ({total},), got {getattr(theta, 'shape', theta)!r}")
+        params = {n: chunk.reshape(s) for (n, s), chunk in zip(named, torch.split(theta, sizes))}
+        return torch.func.functional_call(net, params, (t,)).reshape(())
+
+    return f
+
+
 @torch.no_grad()
 def zero_preactivations(net: nn.Sequential, x: object) -> list[tuple[int, int]]:
     """``(layer, unit)`` of every hidden pre-activation exactly equal to 0 at ``x`` (layers count from 1)."""
@@ -246,6 +272,23 @@ def round_dyadic(net: nn.Sequential, bits: int = 5) -> nn.Sequential:
     with torch.no_grad():
         for p in out.parameters():
             p.copy_(torch.round(p * 2.0**bits) / 2.0**bits)
+    return out
+
+
+def scale_weights(net: nn.Sequential, c: float, *, layer: int | None = None) -> nn.Sequential:
+    """A copy of ``net`` with every weight matrix (or only Linear layer ``layer``, from 1) multiplied by ``c``."""
+    nets.check_relu_net(net)
+    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not np.isfinite(c):
+        raise TypeError(f"c must be a finite real number, got {c!r}")
+    out = copy.deepcopy(net)
+    lins = [m for m in out if isinstance(m, nn.Linear)]
+    if layer is not None and (isinstance(layer, bool) or not isinstance(layer, (int, np.integer))
+                              or not 1 <= layer <= len(lins)):
+        raise ValueError(f"layer must be a Linear layer index in 1..{len(lins)}, got {layer!r}")
+    with torch.no_grad():
+        for i, m in enumerate(lins, start=1):
+            if layer is None or i == layer:
+                m.weight.mul_(float(c))
     return out
 
 
