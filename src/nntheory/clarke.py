@@ -24,6 +24,13 @@ __all__ = [
     "hull_vertices_2d",
     "min_norm_element",
     "subdifferential_interval",
+    "supporting_gap",
+    "relu2",
+    "relu3",
+    "hull_distance",
+    "min_norm_flow",
+    "autodiff_table",
+    "cone_gradients_2d",
 ]
 
 DEFAULT_SAMPLES = 2001
@@ -95,10 +102,17 @@ def clarke_samples(
     radius: float = 1e-6,
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
+    batched: bool = False,
 ) -> np.ndarray:
-    """Gradients of ``f: R^d -> R`` at ``samples`` seeded random points in the ball of ``radius`` around ``x``."""
+    """Gradients of ``f: R^d -> R`` at ``samples`` seeded random points in the ball of ``radius`` around ``x``.
+
+    With ``batched=True``, ``f`` maps an ``(n, d)`` tensor to the ``(n,)`` values row by row, and one
+    backward pass gives every gradient (much faster; the rows must not interact).
+    """
     _check_callable(f)
     _check_radius_samples(radius, samples)
+    if not isinstance(batched, bool):
+        raise TypeError(f"batched must be a bool, got {batched!r}")
     p = _as_point(x, scalar=False)
     d = p.numel()
     rng = np.random.default_rng(seed)
@@ -106,7 +120,25 @@ def clarke_samples(
     dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
     radii = radius * rng.uniform(0.0, 1.0, size=(samples, 1)) ** (1.0 / d)
     pts = torch.as_tensor(p.numpy() + radii * dirs)
+    if batched:
+        return _batched_gradients(f, pts)
     return np.stack([gradient(f, q).numpy() for q in pts])
+
+
+def _batched_gradients(f: Callable[[torch.Tensor], torch.Tensor], pts: torch.Tensor) -> np.ndarray:
+    """Row-wise gradients of a batched ``f: (n, d) -> (n,)`` from one backward pass."""
+    xx = pts.detach().clone().requires_grad_(True)
+    y = f(xx)
+    if not isinstance(y, torch.Tensor):
+        raise TypeError(f"f must return a torch tensor, got {type(y).__name__}")
+    if y.shape != (len(pts),):
+        raise ValueError(f"batched f must map ({len(pts)}, d) points to shape ({len(pts)},), got {tuple(y.shape)}")
+    if not torch.isfinite(y).all():
+        raise ValueError("f returned a non-finite value near x")
+    if not y.requires_grad:
+        return np.zeros(tuple(pts.shape))
+    (g,) = torch.autograd.grad(y.sum(), xx, allow_unused=True)
+    return np.zeros(tuple(pts.shape)) if g is None else g.detach().numpy()
 
 
 def clarke_interval(
@@ -172,6 +204,10 @@ def min_norm_element(points: np.ndarray) -> np.ndarray:
     k = len(g)
     if k == 1:
         return g[0].copy()
+    if g.shape[1] == 1:  # an interval: clip 0 into it
+        return np.array([min(max(0.0, g.min()), g.max())])
+    if g.shape[1] == 2:
+        return _min_norm_polygon(hull_vertices_2d(g))
     gram = g @ g.T
     res = minimize(
         lambda lam: lam @ gram @ lam,
@@ -184,6 +220,28 @@ def min_norm_element(points: np.ndarray) -> np.ndarray:
     )
     lam = np.clip(res.x, 0.0, None)
     return (lam / lam.sum()) @ g
+
+
+def _closest_on_segment(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The point of the segment [a, b] nearest the origin."""
+    d = b - a
+    dd = float(d @ d)
+    t = 0.0 if dd == 0.0 else min(max(-float(a @ d) / dd, 0.0), 1.0)
+    return a + t * d
+
+
+def _min_norm_polygon(v: np.ndarray) -> np.ndarray:
+    """Exact min-norm point of a convex polygon (counter-clockwise vertices), a segment or a point."""
+    if len(v) == 1:
+        return v[0].copy()
+    if len(v) == 2:
+        return _closest_on_segment(v[0], v[1])
+    nxt = np.roll(v, -1, axis=0)
+    cross = (nxt[:, 0] - v[:, 0]) * (-v[:, 1]) - (nxt[:, 1] - v[:, 1]) * (-v[:, 0])
+    if np.all(cross >= 0):  # the origin is inside (left of every edge)
+        return np.zeros(2)
+    cands = [_closest_on_segment(a, b) for a, b in zip(v, nxt)]
+    return min(cands, key=lambda c: float(c @ c))
 
 
 def subdifferential_interval(
@@ -202,3 +260,135 @@ def subdifferential_interval(
     lo = max((fx - float(f(p))) / (x - p) for p in left)
     hi = min((float(f(p)) - fx) / (p - x) for p in right)
     return None if lo > hi else (lo, hi)
+
+
+# --- the supporting-line test, minimum-norm flows, and autodiff versus Clarke ----------------------------
+
+
+def supporting_gap(f: Callable[[float], float], x: float, slopes: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """For each slope ``s``: ``min_p f(p) - f(x) - s (p - x)`` over ``points`` (>= 0 iff the line supports f there)."""
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    s = np.asarray(slopes, dtype=float).ravel()
+    pts = np.asarray(points, dtype=float).ravel()
+    if s.size == 0 or not np.isfinite(s).all():
+        raise ValueError("slopes must be a non-empty array of finite numbers")
+    if pts.size == 0 or not np.isfinite(pts).all():
+        raise ValueError("points must be a non-empty array of finite numbers")
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not np.isfinite(x):
+        raise ValueError(f"x must be a finite real number, got {x!r}")
+    fx = float(f(float(x)))
+    fp = np.array([float(f(float(p))) for p in pts])
+    return np.min(fp[None, :] - fx - s[:, None] * (pts[None, :] - x), axis=1)
+
+
+def relu2(t: torch.Tensor) -> torch.Tensor:
+    """``relu(-t) + t``: the same function as relu, written so that autodiff reports 1 at 0 (Bolte-Pauwels)."""
+    return torch.relu(-t) + t
+
+
+def relu3(t: torch.Tensor) -> torch.Tensor:
+    """``(relu(t) + relu2(t)) / 2``: relu again, and autodiff reports 1/2 at 0."""
+    return 0.5 * (torch.relu(t) + relu2(t))
+
+
+def hull_distance(point: np.ndarray, points: np.ndarray) -> float:
+    """Euclidean distance from ``point`` to the convex hull of the rows of ``points``."""
+    g = np.asarray(points, dtype=float)
+    p = np.asarray(point, dtype=float).ravel()
+    if g.ndim != 2 or len(g) == 0:
+        raise ValueError(f"points must be a non-empty (k, d) array, got shape {g.shape}")
+    if p.shape != (g.shape[1],):
+        raise ValueError(f"point must have shape ({g.shape[1]},) to match points, got {p.shape}")
+    if not np.isfinite(p).all():
+        raise ValueError("point contains NaN or infinite entries")
+    return float(np.linalg.norm(min_norm_element(_reduce(g - p))))
+
+
+def _reduce(g: np.ndarray) -> np.ndarray:
+    """Fewer points with the same convex hull: the extremes in 1-D, hull vertices in 2-D, distinct rows otherwise."""
+    if g.shape[1] == 1:
+        return np.array([[g.min()], [g.max()]])
+    if g.shape[1] == 2:
+        return hull_vertices_2d(g)
+    return np.unique(g, axis=0)
+
+
+def min_norm_flow(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    w0: object,
+    *,
+    step: float,
+    steps: int,
+    radius: float,
+    samples: int = 32,
+    seed: int = 0,
+    batched: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Euler steps ``w <- w - step * v`` with ``v`` the min-norm element of gradients sampled within ``radius``.
+
+    Returns the iterates ``(steps + 1, d)`` (``w0`` first) and the directions ``v`` used, ``(steps, d)``.
+    ``batched`` is passed to :func:`clarke_samples`.
+    """
+    _check_callable(f)
+    _check_radius_samples(radius, samples)
+    if isinstance(step, bool) or not isinstance(step, (int, float, np.integer, np.floating)):
+        raise TypeError(f"step must be a positive float, got {step!r}")
+    if not np.isfinite(step) or step <= 0:
+        raise ValueError(f"step must be a positive finite float, got {step!r}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
+        raise TypeError(f"steps must be an int, got {steps!r}")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    w = _as_point(w0, scalar=False).numpy().copy()
+    ws, vs = [w.copy()], []
+    for k in range(int(steps)):
+        g = clarke_samples(f, w, radius=radius, samples=samples, seed=seed + k, batched=batched)
+        v = min_norm_element(_reduce(g))
+        w = w - step * v
+        ws.append(w.copy())
+        vs.append(v)
+    return np.array(ws), np.array(vs)
+
+
+def autodiff_table(
+    functions: dict[str, Callable[[torch.Tensor], torch.Tensor]],
+    x: float = 0.0,
+    *,
+    radius: float = 1e-6,
+    samples: int = 201,
+    tol: float = 1e-9,
+) -> list[dict]:
+    """One row per named ``f: R -> R``: autodiff's derivative at ``x``, the Clarke interval, and whether it is inside."""
+    if not isinstance(functions, dict) or not functions:
+        raise TypeError("functions must be a non-empty dict {name: f} of callables on 0-d tensors")
+    rows = []
+    for name, f in functions.items():
+        if not isinstance(name, str):
+            raise TypeError(f"functions keys must be names (str), got {name!r}")
+        a = autodiff_derivative(f, x)
+        lo, hi = clarke_interval(f, x, radius=radius, samples=samples)
+        rows.append({"function": name, "autodiff": a, "clarke_lo": lo, "clarke_hi": hi,
+                     "inside": bool(lo - tol <= a <= hi + tol)})
+    return rows
+
+
+def cone_gradients_2d(net: torch.nn.Sequential) -> np.ndarray:
+    """Exact gradients ``W2 A W1`` on each cone around 0 of a bias-free ``[2, m, 1]`` ReLU net, shape ``(k, 2)``."""
+    from nntheory import nets  # local import: nets is only needed here
+
+    nets.check_relu_net(net, bias_free=True, scalar_output=True)
+    lins = nets.linear_layers(net)
+    if len(lins) != 2 or lins[0].in_features != 2:
+        raise ValueError("net must be a bias-free one-hidden-layer net with widths [2, m, 1]")
+    w1 = lins[0].weight.detach().numpy()
+    w2 = lins[1].weight.detach().numpy()
+    rows = w1[np.linalg.norm(w1, axis=1) > 0]
+    # hidden unit j switches on the line u . w_j = 0, i.e. at the angles of +-(-w_j2, w_j1)
+    base = np.arctan2(rows[:, 0], -rows[:, 1])
+    cuts = np.sort(np.mod(np.concatenate([base, base + np.pi]), 2 * np.pi))
+    if cuts.size == 0:
+        return w2 @ np.zeros_like(w1)
+    mids = (cuts + np.diff(np.append(cuts, cuts[0] + 2 * np.pi)) / 2.0)
+    grads = [w2 @ np.diag((w1 @ np.array([np.cos(a), np.sin(a)]) > 0).astype(float)) @ w1 for a in mids]
+    return np.unique(np.round(np.vstack(grads), 12), axis=0)
