@@ -267,13 +267,26 @@ def test_problem_derivatives_match_finite_differences():
     rng = np.random.default_rng(3)
     X, y = rng.standard_normal((10, 3)), rng.standard_normal(10)
     for prob, x in [(O.rosenbrock(), np.array([-0.3, 0.7])), (O.cauchy_regression(X, y), rng.standard_normal(3)),
-                    (O.least_squares(X, y), rng.standard_normal(3)), (O.quadratic(np.diag([1.0, 2.0])), np.ones(2))]:
+                    (O.least_squares(X, y), rng.standard_normal(3)), (O.quadratic(np.diag([1.0, 2.0])), np.ones(2)),
+                    (O.logistic_regression(X, np.sign(y), l2=0.1), rng.standard_normal(3))]:
         h, d = 1e-6, x.size
         E = np.eye(d)
         fd_g = np.array([(prob.f(x + h * e) - prob.f(x - h * e)) / (2 * h) for e in E])
         fd_h = np.array([(prob.grad(x + h * e) - prob.grad(x - h * e)) / (2 * h) for e in E])
         np.testing.assert_allclose(prob.grad(x), fd_g, rtol=1e-6, atol=1e-6)
         np.testing.assert_allclose(prob.hess(x), fd_h, rtol=1e-6, atol=1e-5)
+
+
+def test_logistic_beta_and_bad_labels():
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((25, 3))
+    prob = O.logistic_regression(X, np.sign(X[:, 0] + 0.1), l2=0.05)
+    lam = np.array([np.linalg.eigvalsh(prob.hess(w)) for w in rng.standard_normal((100, 3))])
+    assert lam.max() <= prob.beta and lam.min() >= 0.05 - 1e-12  # smooth and l2-strongly convex
+    with pytest.raises(ValueError, match="labels"):
+        O.logistic_regression(X, np.zeros(25))
+    with pytest.raises(ValueError, match="l2"):
+        O.logistic_regression(X, np.ones(25), l2=-1.0)
 
 
 def test_cauchy_beta_bounds_the_hessian():

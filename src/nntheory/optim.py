@@ -42,6 +42,7 @@ __all__ = [
     "least_squares",
     "rosenbrock",
     "cauchy_regression",
+    "logistic_regression",
     "polyak_parameters",
     "nesterov_parameters",
     "iteration_matrix",
@@ -442,6 +443,33 @@ def cauchy_regression(X: Array, y: Array) -> Problem:
         return (X.T * (2 * (1 - r**2) / (1 + r**2) ** 2)) @ X / n
 
     return Problem(f, grad, hess, 2 * float(np.linalg.eigvalsh(X.T @ X).max()) / n, 0.0)
+
+
+def logistic_regression(X: Array, y: Array, *, l2: float = 0.0) -> Problem:
+    """``f(w) = mean log(1 + exp(-y_i x_i^T w)) + l2 ||w||^2 / 2`` for labels ``y_i`` in {-1, +1}.
+
+    Convex, ``l2``-strongly convex, and ``beta = lambda_max(X^T X) / (4 n) + l2`` (the logistic
+    loss has second derivative at most 1/4). ``f_min`` is None (no closed form).
+    """
+    X, y = np.array(X, dtype=np.float64), np.array(y, dtype=np.float64)
+    if X.ndim != 2 or y.shape != (X.shape[0],):
+        raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
+    if not np.all(np.abs(y) == 1):
+        raise ValueError("y must hold labels -1 and +1")
+    l2 = _nonnegative("l2", l2)
+    n, d = X.shape
+
+    def f(w):
+        return float(np.mean(np.logaddexp(0.0, -y * (X @ w)))) + l2 / 2 * float(w @ w)
+
+    def grad(w):
+        return X.T @ (-y / (1 + np.exp(y * (X @ w)))) / n + l2 * w
+
+    def hess(w):
+        p = 1 / (1 + np.exp(-y * (X @ w)))
+        return (X.T * (p * (1 - p))) @ X / n + l2 * np.eye(d)
+
+    return Problem(f, grad, hess, float(np.linalg.eigvalsh(X.T @ X).max()) / (4 * n) + l2, None)
 
 
 # ----------------------------------------------------------------------------- rates on quadratics
