@@ -47,7 +47,8 @@ __all__ = [
     "smoothed_margin",
     "MarginRun",
     "margin_gd",
-    "net_decision_grid",
+    "relu_forward",
+    "decision_grid",
 ]
 
 
@@ -260,15 +261,17 @@ def lazy_gd(X: object, y: object, w0: object, alpha: float, lr: float, steps: in
     J0 = centred_jacobian(start, A)
     risk, risk_lin, movement, dist = (np.empty(steps + 1) for _ in range(4))
     for k in range(steps + 1):
-        r = alpha * centred_model(w, A) - b
-        rl = alpha * (J0 @ (u - start)) - b
-        risk[k], risk_lin[k] = r @ r / (2 * n), rl @ rl / (2 * n)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = alpha * centred_model(w, A) - b
+            rl = alpha * (J0 @ (u - start)) - b
+            risk[k], risk_lin[k] = r @ r / (2 * n), rl @ rl / (2 * n)
+        if not (np.isfinite(risk[k]) and np.isfinite(risk_lin[k]) and risk[k] < 1e100):
+            raise ValueError(f"gradient descent diverged (lr={lr} too large for alpha={alpha}); "
+                             "use lr ~ 1/(alpha^2 lambda_max)")
         movement[k], dist[k] = np.linalg.norm(w - start), np.linalg.norm(w - u)
         if k < steps:
             w = w - lr * alpha * (centred_jacobian(w, A).T @ r) / n
             u = u - lr * alpha * (J0.T @ rl) / n
-    if not np.all(np.isfinite(risk)):
-        raise ValueError(f"gradient descent diverged (lr={lr} too large for alpha={alpha}); use lr ~ 1/(alpha^2 lambda_max)")
     return LazyRun(lr * np.arange(steps + 1), risk, risk_lin, movement, dist, w, u)
 
 
@@ -306,7 +309,11 @@ def is_separable(X: object, y: object) -> bool:
 
 
 def hard_margin_svm(X: object, y: object) -> np.ndarray:
-    """``argmin ||w||^2 s.t. y_i <w, x_i> >= 1`` (no bias), by scipy's SLSQP from an LP-feasible start."""
+    """``argmin ||w||^2 s.t. y_i <w, x_i> >= 1`` (no bias): scipy's SLSQP, then an exact KKT solve on its active set.
+
+    The returned ``w`` satisfies the KKT conditions (feasible; ``w = sum_s alpha_s y_s x_s`` with
+    ``alpha >= 0`` on the active constraints), which certify the global optimum of this convex QP.
+    """
     A, b = _Xy_labels(X, y)
     Z = b[:, None] * A
     lp = linprog(np.zeros(A.shape[1]), A_ub=-Z, b_ub=-np.ones(len(b)), bounds=[(None, None)] * A.shape[1],
@@ -316,10 +323,21 @@ def hard_margin_svm(X: object, y: object) -> np.ndarray:
                          "(and logistic GD has no direction to converge to)")
     res = minimize(lambda w: 0.5 * w @ w, lp.x, jac=lambda w: w, method="SLSQP",
                    constraints=[{"type": "ineq", "fun": lambda w: Z @ w - 1, "jac": lambda w: Z}],
-                   options={"ftol": 1e-15, "maxiter": 2000})
-    if not res.success or np.min(Z @ res.x) < 1 - 1e-8:
-        raise RuntimeError(f"SLSQP did not solve the SVM QP: {res.message}")
-    return res.x
+                   options={"ftol": 1e-14, "maxiter": 2000})
+    candidates = [res.x] if np.all(np.isfinite(res.x)) else []
+    for w in list(candidates):
+        S = np.flatnonzero(Z @ w <= 1 + 1e-6 * max(1.0, np.abs(Z @ w).max()))
+        if S.size == 0:
+            continue
+        G = Z[S] @ Z[S].T
+        alpha_S = np.linalg.lstsq(G, np.ones(S.size), rcond=None)[0]  # min-norm w with <w, z_s> = 1 on S
+        w_kkt = Z[S].T @ alpha_S
+        if np.all(alpha_S >= -1e-9 * np.abs(alpha_S).max()) and np.min(Z @ w_kkt) >= 1 - 1e-9 \
+                and np.allclose(Z[S] @ w_kkt, 1.0, atol=1e-9):
+            return w_kkt
+    if res.success and np.min(Z @ res.x) >= 1 - 1e-8:
+        return res.x
+    raise RuntimeError(f"the SVM QP was not solved to a KKT point (SLSQP: {res.message})")
 
 
 def support_vectors(X: object, y: object, w: object, *, tol: float = 1e-6) -> np.ndarray:
@@ -412,8 +430,11 @@ def _net_data(net: object, X: object, y: object) -> tuple[nn.Sequential, torch.T
 
 
 def _margins_and_norm(net: nn.Sequential, Xt: torch.Tensor, yt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Margins ``y_i f(x_i)`` and the squared parameter norm; a zero norm has no normalised margin."""
     q = yt * net(Xt).reshape(-1)
     sq = sum((p * p).sum() for p in net.parameters())
+    if not float(sq) > 0:
+        raise ValueError("all weights of net are zero: the normalised margin min_i y_i f(x_i) / ||theta||^L is undefined")
     return q, sq
 
 
@@ -426,8 +447,9 @@ def normalized_margin(net: nn.Sequential, X: object, y: object) -> float:
 
 
 def _smoothed(q: torch.Tensor, sq: torch.Tensor, L: int) -> torch.Tensor:
-    n_loss = torch.nn.functional.softplus(-q).sum()  # n times the mean logistic loss
-    return -torch.log(torch.expm1(n_loss)) / sq ** (L / 2)
+    u = torch.nn.functional.softplus(-q).sum()  # n times the mean logistic loss
+    # log(e^u - 1) = u + log(1 - e^{-u}): no overflow for large u, accurate for small u
+    return -(u + torch.log(-torch.expm1(-u))) / sq ** (L / 2)
 
 
 def smoothed_margin(net: nn.Sequential, X: object, y: object) -> float:
@@ -493,23 +515,47 @@ def margin_gd(net: nn.Sequential, X: object, y: object, lr: float, steps: int, *
     return MarginRun(loss, margin, smooth, layer_sq, drift, deriv, snaps)
 
 
-def net_decision_grid(net: nn.Sequential, weights: Sequence[torch.Tensor], lo: float, hi: float,
-                      num: int = 120) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(xs, ys, F)``: outputs of ``net`` with the given layer weights on a ``num x num`` grid of a square."""
-    nets.check_relu_net(net, bias_free=True, scalar_output=True)
-    lins = nets.linear_layers(net)
-    if len(weights) != len(lins) or any(w.shape != m.weight.shape for w, m in zip(weights, lins)):
-        raise ValueError(f"weights must be {len(lins)} tensors with shapes {[tuple(m.weight.shape) for m in lins]}")
-    if lins[0].in_features != 2:
-        raise ValueError(f"net must have 2-D inputs for a decision grid, got {lins[0].in_features}")
-    if not hi > lo:
-        raise ValueError(f"need lo < hi, got lo={lo}, hi={hi}")
-    xs = np.linspace(lo, hi, _count(num, "num"))
-    P = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
-    h = torch.as_tensor(P, dtype=weights[0].dtype)
+def _check_weights(weights: object) -> list[torch.Tensor]:
+    """Layer weights of a bias-free ReLU net: a non-empty list of chained 2-D tensors ending in one output."""
+    if isinstance(weights, torch.Tensor) or not isinstance(weights, Sequence) or len(weights) == 0:
+        raise TypeError("weights must be a non-empty list of 2-D torch tensors [W_1, ..., W_L]")
+    ws = list(weights)
+    for i, W in enumerate(ws):
+        if not isinstance(W, torch.Tensor) or W.ndim != 2:
+            raise TypeError(f"weights[{i}] must be a 2-D torch tensor, got {type(W).__name__}")
+        if i > 0 and W.shape[1] != ws[i - 1].shape[0]:
+            raise ValueError(f"weights[{i}] has {W.shape[1]} inputs but weights[{i - 1}] has {ws[i - 1].shape[0]} outputs")
+    if ws[-1].shape[0] != 1:
+        raise ValueError(f"the last layer must have one output, got {ws[-1].shape[0]}")
+    return ws
+
+
+def relu_forward(weights: Sequence[torch.Tensor], X: object) -> np.ndarray:
+    """Outputs ``W_L relu(... relu(W_1 x))`` of a bias-free ReLU net given by its layer weights, for rows of ``X``."""
+    ws = _check_weights(weights)
+    A = _as_matrix(X)
+    if A.shape[1] != ws[0].shape[1]:
+        raise ValueError(f"X must have {ws[0].shape[1]} columns (the net's input size), got shape {A.shape}")
+    h = torch.as_tensor(A, dtype=ws[0].dtype)
     with torch.no_grad():
-        for i, W in enumerate(weights):
+        for i, W in enumerate(ws):
             h = h @ W.T
-            if i < len(weights) - 1:
+            if i < len(ws) - 1:
                 h = torch.relu(h)
-    return xs, xs, h.reshape(len(xs), len(xs)).numpy()
+    return h.reshape(-1).numpy()
+
+
+def decision_grid(weights: Sequence[torch.Tensor], lo: float, hi: float,
+                  num: int = 120) -> tuple[np.ndarray, np.ndarray]:
+    """``(xs, F)``: a 2-D-input net's outputs ``F[j, i] = f(xs[i], xs[j])`` on a ``num x num`` grid of a square."""
+    ws = _check_weights(weights)
+    if ws[0].shape[1] != 2:
+        raise ValueError(f"the net must have 2-D inputs for a decision grid, got {ws[0].shape[1]}")
+    if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+        raise ValueError(f"need finite lo < hi, got lo={lo}, hi={hi}")
+    num = _count(num, "num")
+    if num < 2:
+        raise ValueError(f"num must be >= 2, got {num}")
+    xs = np.linspace(lo, hi, num)
+    P = np.stack(np.meshgrid(xs, xs), -1).reshape(-1, 2)
+    return xs, relu_forward(ws, P).reshape(num, num)
