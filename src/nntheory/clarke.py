@@ -324,11 +324,15 @@ def min_norm_flow(
     samples: int = 32,
     seed: int = 0,
     batched: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Euler steps ``w <- w - step * v`` with ``v`` the min-norm element of gradients sampled within ``radius``.
+    adaptive: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Euler steps ``w <- w - step * v``, ``v`` the min-norm element of gradients sampled within a radius of ``w``.
 
-    Returns the iterates ``(steps + 1, d)`` (``w0`` first) and the directions ``v`` used, ``(steps, d)``.
-    ``batched`` is passed to :func:`clarke_samples`.
+    With ``adaptive=False`` the radius is always ``radius``. With ``adaptive=True`` it starts at
+    ``radius`` and then follows ``2 * step * |v|`` of the previous step (at most ``radius``), doubled
+    and resampled whenever ``step * |v| > eps``, so that each step stays inside its sampling ball.
+    Returns the iterates ``(steps + 1, d)`` (``w0`` first), the directions ``v`` ``(steps, d)`` and the
+    radii used ``(steps,)``. ``batched`` is passed to :func:`clarke_samples`.
     """
     _check_callable(f)
     _check_radius_samples(radius, samples)
@@ -340,15 +344,25 @@ def min_norm_flow(
         raise TypeError(f"steps must be an int, got {steps!r}")
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
+    if not isinstance(adaptive, bool):
+        raise TypeError(f"adaptive must be a bool, got {adaptive!r}")
     w = _as_point(w0, scalar=False).numpy().copy()
-    ws, vs = [w.copy()], []
+    ws, vs, radii = [w.copy()], [], []
+    eps = float(radius)
     for k in range(int(steps)):
-        g = clarke_samples(f, w, radius=radius, samples=samples, seed=seed + k, batched=batched)
-        v = min_norm_element(_reduce(g))
+        while True:
+            g = clarke_samples(f, w, radius=eps, samples=samples, seed=seed + k, batched=batched)
+            v = min_norm_element(_reduce(g))
+            if not adaptive or step * np.linalg.norm(v) <= eps or eps >= radius:
+                break
+            eps = min(2.0 * eps, float(radius))
         w = w - step * v
         ws.append(w.copy())
         vs.append(v)
-    return np.array(ws), np.array(vs)
+        radii.append(eps)
+        if adaptive:
+            eps = min(float(radius), max(2.0 * step * float(np.linalg.norm(v)), 1e-12 * float(radius)))
+    return np.array(ws), np.array(vs), np.array(radii)
 
 
 def autodiff_table(
