@@ -433,7 +433,7 @@ def _margins_and_norm(net: nn.Sequential, Xt: torch.Tensor, yt: torch.Tensor) ->
     """Margins ``y_i f(x_i)`` and the squared parameter norm; a zero norm has no normalised margin."""
     q = yt * net(Xt).reshape(-1)
     sq = sum((p * p).sum() for p in net.parameters())
-    if not float(sq) > 0:
+    if not float(sq.detach()) > 0:
         raise ValueError("all weights of net are zero: the normalised margin min_i y_i f(x_i) / ||theta||^L is undefined")
     return q, sq
 
