@@ -4,6 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
 import torch
 
 from nntheory import clarke
@@ -106,9 +109,242 @@ def test_subdifferential_interval():
     lo, hi = clarke.subdifferential_interval(abs, 0.0, grid)
     assert (lo, hi) == (-1.0, 1.0)
     assert clarke.subdifferential_interval(lambda t: -abs(t), 0.0, grid) is None
-    # the lecture's example: f(x) = min(|x|, ... ) style non-convexity at -1 -> no supporting line
-    f = lambda t: -abs(t) if abs(t) < 2 else abs(t) - 4  # noqa: E731
-    assert clarke.subdifferential_interval(f, -1.0, grid) is None
+    # the lecture's M-shaped example 1 - ||x| - 1| has no supporting line at its peak -1 ...
+    m = lambda t: 1.0 - abs(abs(t) - 1.0)  # noqa: E731
+    assert clarke.subdifferential_interval(m, -1.0, grid) is None
+    # ... and the lecture's two test points x' = -2 and x' = 1 already certify it
+    assert clarke.subdifferential_interval(m, -1.0, np.array([-2.0, 1.0])) is None
     with pytest.raises(ValueError, match="both sides"):
         clarke.subdifferential_interval(abs, 5.0, grid)
     assert math.isfinite(clarke.subdifferential_interval(lambda t: t * t, 1.0, grid)[0])
+
+
+# --- supporting lines -------------------------------------------------------------------------------
+
+
+def test_supporting_gap_abs_is_a_tent():
+    pts = np.arange(-300, 301) / 100.0
+    slopes = np.array([-2.0, -1.0, 0.0, 0.5, 1.0, 1.5])
+    gap = clarke.supporting_gap(abs, 0.0, slopes, pts)
+    # min over x' in [-3, 3] of |x'| - s x' is 0 for |s| <= 1 and 3 (1 - |s|) otherwise
+    assert np.allclose(gap, np.minimum(0.0, 3 * (1 - np.abs(slopes))), atol=1e-12)
+
+
+def test_supporting_gap_negative_for_minus_abs():
+    pts = np.linspace(-1, 1, 201)
+    gap = clarke.supporting_gap(lambda t: -abs(t), 0.0, np.linspace(-3, 3, 61), pts)
+    assert gap.max() == pytest.approx(-1.0)  # best slope 0 misses by 1 at x' = +-1
+
+
+@pytest.mark.parametrize(
+    "args, err, match",
+    [
+        ((3, 0.0, [0.0], [1.0]), TypeError, "callable"),
+        ((abs, 0.0, [], [1.0]), ValueError, "slopes"),
+        ((abs, 0.0, [0.0], [np.nan]), ValueError, "points"),
+        ((abs, float("inf"), [0.0], [1.0]), ValueError, "x must"),
+        ((abs, "0", [0.0], [1.0]), ValueError, "x must"),
+    ],
+)
+def test_supporting_gap_bad_input(args, err, match):
+    with pytest.raises(err, match=match):
+        clarke.supporting_gap(*args)
+
+
+def test_subdifferential_interval_bad_input():
+    with pytest.raises(TypeError, match="callable"):
+        clarke.subdifferential_interval(None, 0.0, [1.0, -1.0])
+    with pytest.raises(ValueError, match="non-empty"):
+        clarke.subdifferential_interval(abs, 0.0, [])
+
+
+# --- autodiff versus Clarke --------------------------------------------------------------------------
+
+
+def test_relu2_relu3_are_relu_with_other_autodiff_values():
+    x = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    assert torch.equal(clarke.relu2(x), torch.relu(x))
+    assert torch.allclose(clarke.relu3(x), torch.relu(x), atol=1e-15, rtol=0)
+    assert clarke.autodiff_derivative(clarke.relu2, 0.0) == 1.0
+    assert clarke.autodiff_derivative(clarke.relu3, 0.0) == 0.5
+
+
+def test_autodiff_table_flags():
+    rows = clarke.autodiff_table(
+        {
+            "relu": torch.relu,
+            "x": lambda t: torch.relu(t) - torch.relu(-t),
+            "zero": lambda t: clarke.relu2(t) - torch.relu(t),
+            "leaky": lambda t: torch.nn.functional.leaky_relu(t, 0.1),
+        }
+    )
+    flags = {r["function"]: (r["autodiff"], r["clarke_lo"], r["clarke_hi"], r["inside"]) for r in rows}
+    assert flags["relu"] == (0.0, 0.0, 1.0, True)
+    assert flags["x"] == (0.0, 1.0, 1.0, False)
+    assert flags["zero"] == (1.0, 0.0, 0.0, False)
+    assert flags["leaky"][3] and flags["leaky"][0] == pytest.approx(0.1)
+
+
+def test_autodiff_table_bad_input():
+    with pytest.raises(TypeError, match="non-empty dict"):
+        clarke.autodiff_table({})
+    with pytest.raises(TypeError, match="non-empty dict"):
+        clarke.autodiff_table([torch.relu])
+    with pytest.raises(TypeError, match="names"):
+        clarke.autodiff_table({1: torch.relu})
+
+
+# --- hulls, distances, minimum-norm elements ----------------------------------------------------------
+
+
+def test_hull_distance_known_values():
+    seg = np.array([[-1.0, 0.0], [-0.1, 0.0]])
+    assert clarke.hull_distance([0.0, 0.0], seg) == pytest.approx(0.1, abs=1e-12)
+    assert clarke.hull_distance([-0.5, 0.0], seg) == pytest.approx(0.0, abs=1e-12)
+    square = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
+    assert clarke.hull_distance([3.0, 0.0], square) == pytest.approx(2.0, abs=1e-12)
+    assert clarke.hull_distance([2.0, 2.0], square) == pytest.approx(np.sqrt(2.0), abs=1e-12)
+    cube = np.array([[a, b, c] for a in (0.0, 1.0) for b in (0.0, 1.0) for c in (0.0, 1.0)])
+    assert clarke.hull_distance([2.0, 0.5, 0.5], cube) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_hull_distance_bad_input():
+    with pytest.raises(ValueError, match="shape"):
+        clarke.hull_distance([0.0, 0.0, 0.0], np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        clarke.hull_distance([np.nan, 0.0], np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="non-empty"):
+        clarke.hull_distance([0.0, 0.0], np.zeros((0, 2)))
+
+
+def test_min_norm_element_one_dimension_and_bad_values():
+    assert clarke.min_norm_element(np.array([[2.0], [5.0], [3.0]]))[0] == 2.0
+    assert clarke.min_norm_element(np.array([[-2.0], [5.0]]))[0] == 0.0
+    assert clarke.min_norm_element(np.array([[-2.0], [-5.0]]))[0] == -2.0
+    with pytest.raises(ValueError, match="NaN"):
+        clarke.min_norm_element(np.array([[np.inf, 0.0]]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=1, max_size=12))
+def test_min_norm_element_2d_is_the_projection_of_zero(pts):
+    """Optimality of v = P_C(0): v lies in C and <p - v, v> >= 0 for every point p."""
+    p = np.array(pts, dtype=float)
+    v = clarke.min_norm_element(p)
+    assert np.all((p - v) @ v >= -1e-9 * (1 + np.abs(p).max() ** 2))
+    # v is a convex combination of the points (feasibility LP)
+    res = linprog(np.zeros(len(p)), A_eq=np.vstack([p.T, np.ones(len(p))]), b_eq=np.append(v, 1.0),
+                  bounds=[(0, None)] * len(p), method="highs")
+    assert res.status == 0
+
+
+# --- batched sampling ---------------------------------------------------------------------------------
+
+
+def test_clarke_samples_batched_matches_loop():
+    f1 = lambda w: 0.5 * (w[0] - 2) ** 2 + torch.abs(w[1] - w[0])  # noqa: E731
+    fb = lambda w: 0.5 * (w[..., 0] - 2) ** 2 + torch.abs(w[..., 1] - w[..., 0])  # noqa: E731
+    a = clarke.clarke_samples(f1, [1.0, 1.0], radius=0.1, samples=50, seed=4)
+    b = clarke.clarke_samples(fb, [1.0, 1.0], radius=0.1, samples=50, seed=4, batched=True)
+    assert np.allclose(a, b, atol=1e-14, rtol=0)
+
+
+def test_clarke_samples_batched_bad_input():
+    with pytest.raises(ValueError, match="shape"):
+        clarke.clarke_samples(lambda w: w.sum(), [0.0, 0.0], samples=5, batched=True)
+    with pytest.raises(TypeError, match="batched"):
+        clarke.clarke_samples(lambda w: w.sum(), [0.0, 0.0], samples=5, batched=1)
+    with pytest.raises(ValueError, match="non-finite"):
+        clarke.clarke_samples(lambda w: torch.log(w[..., 0]), [-1.0, 0.0], samples=5, batched=True)
+
+
+# --- the minimum-norm flow ----------------------------------------------------------------------------
+
+
+def _l1(w):
+    return w[..., 0].abs() + 2 * w[..., 1].abs()
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_min_norm_flow_l1_slides_and_descends(adaptive):
+    """|w1| + 2|w2| from (1, 1): w = (1 - t, 1 - 2t) until t = 1/2, then slides along w2 = 0."""
+    h = 0.01
+    ws, vs, radii = clarke.min_norm_flow(_l1, [1.0, 1.0], step=h, steps=80, radius=2 * h * np.sqrt(5),
+                                         samples=32, batched=True, adaptive=adaptive)
+    assert ws.shape == (81, 2) and vs.shape == (80, 2) and radii.shape == (80,)
+    assert np.allclose(ws[0], [1.0, 1.0])
+    vn = np.linalg.norm(vs, axis=1)
+    assert np.all(h * vn <= radii + 1e-15)
+    r = _l1(torch.tensor(ws)).numpy()
+    assert np.all(np.diff(r) <= 1e-12)  # piecewise linear: sampled hull is exact, descent is exact
+    assert np.linalg.norm(ws[-1] - [0.2, 0.0]) <= 2 * radii.max()
+    assert np.allclose(vs[:40], [1.0, 2.0], atol=1e-9)  # before the kink: the gradient itself
+
+
+def test_min_norm_flow_batched_matches_loop():
+    f1 = lambda w: w[0].abs() + 2 * w[1].abs()  # noqa: E731
+    a = clarke.min_norm_flow(f1, [1.0, 1.0], step=0.05, steps=15, radius=0.2, samples=16)
+    b = clarke.min_norm_flow(_l1, [1.0, 1.0], step=0.05, steps=15, radius=0.2, samples=16, batched=True)
+    for x, y in zip(a, b):
+        assert np.allclose(x, y, atol=1e-12)
+
+
+def test_min_norm_flow_smooth_is_gradient_descent():
+    f = lambda w: 0.5 * (w**2).sum()  # noqa: E731  gradient w; min-norm over a tiny ball ~ w
+    ws, _, _ = clarke.min_norm_flow(f, [1.0, -2.0], step=0.1, steps=10, radius=1e-9, samples=8)
+    assert np.allclose(ws[-1], 0.9**10 * np.array([1.0, -2.0]), atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        (dict(step=0.0), ValueError, "step"),
+        (dict(step="0.1"), TypeError, "step"),
+        (dict(steps=0), ValueError, "steps"),
+        (dict(steps=2.5), TypeError, "steps"),
+        (dict(radius=-1.0), ValueError, "radius"),
+        (dict(adaptive="yes"), TypeError, "adaptive"),
+        (dict(w0=[[0.0, 1.0]]), ValueError, "1-d"),
+    ],
+)
+def test_min_norm_flow_bad_input(kwargs, err, match):
+    args = dict(w0=[1.0, 1.0], step=0.1, steps=3, radius=0.1)
+    args.update(kwargs)
+    with pytest.raises(err, match=match):
+        clarke.min_norm_flow(_l1, args.pop("w0"), **args)
+
+
+# --- exact cone gradients of a small ReLU net -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_cone_gradients_match_sampled_hull(seed):
+    from nntheory import nets
+
+    net = nets.relu_net([2, 5, 1], seed=seed)
+    exact = clarke.hull_vertices_2d(clarke.cone_gradients_2d(net))
+    sampled = clarke.clarke_hull_2d(lambda x: net(x)[..., 0], [0.0, 0.0], samples=3000, batched=True)
+    d = np.linalg.norm(exact[:, None, :] - sampled[None, :, :], axis=2)
+    assert len(exact) == len(sampled) and d.min(axis=1).max() < 1e-8 and d.min(axis=0).max() < 1e-8
+
+
+def test_cone_gradients_bad_input():
+    from nntheory import nets
+
+    with pytest.raises(ValueError, match="one-hidden-layer"):
+        clarke.cone_gradients_2d(nets.relu_net([2, 3, 3, 1]))
+    with pytest.raises(ValueError, match="one-hidden-layer"):
+        clarke.cone_gradients_2d(nets.relu_net([3, 3, 1]))
+    with pytest.raises(ValueError, match="bias"):
+        clarke.cone_gradients_2d(nets.relu_net([2, 3, 1], bias=True))
+    with pytest.raises(TypeError):
+        clarke.cone_gradients_2d("net")
+
+
+def test_clarke_hull_2d_batched_matches_loop():
+    from nntheory import nets
+
+    net = nets.relu_net([2, 4, 1], seed=5)
+    a = clarke.clarke_hull_2d(lambda x: net(x).reshape(()), [0.0, 0.0], samples=300)
+    b = clarke.clarke_hull_2d(lambda x: net(x)[..., 0], [0.0, 0.0], samples=300, batched=True)
+    assert np.array_equal(a, b)

@@ -169,12 +169,13 @@ def clarke_hull_2d(
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
     decimals: int = 9,
+    batched: bool = False,
 ) -> np.ndarray:
     """Vertices (counter-clockwise, shape ``(k, 2)``) of the sampled Clarke differential of ``f: R^2 -> R``."""
     p = _as_point(x, scalar=False)
     if p.numel() != 2:
         raise ValueError(f"x must be a point of R^2, got shape {tuple(p.shape)}")
-    g = clarke_samples(f, p, radius=radius, samples=samples, seed=seed)
+    g = clarke_samples(f, p, radius=radius, samples=samples, seed=seed, batched=batched)
     # gradients on one smooth piece agree up to O(radius); rounding merges them
     pts = np.unique(np.round(g, decimals), axis=0)
     return hull_vertices_2d(pts)
