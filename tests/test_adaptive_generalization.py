@@ -164,10 +164,37 @@ def test_train_digits_is_seeded_and_learns(digits):
 
 
 def test_run_protocol_picks_lowest_final_training_loss(digits):
-    P = ag.run_protocol(digits, {"SGD": [1e-4, 0.3]}, [0, 1], epochs=2, batch_size=50)
+    P = ag.run_protocol(digits, {"SGD": [1e-4, 0.3]}, [0, 1], epochs=2, batch_size=50, max_extensions=0)
     assert P.best_lr["SGD"] == min(P.grid["SGD"], key=P.grid["SGD"].get) == 0.3
     assert P.curves["SGD"]["test_err"].shape == (2, 3)
     with pytest.raises(ValueError, match="seeds"):
-        ag.run_protocol(digits, {"SGD": [0.1]}, [])
+        ag.run_protocol(digits, {"SGD": [0.1]}, [], max_extensions=0)
     with pytest.raises(ValueError, match="empty"):
-        ag.run_protocol(digits, {"SGD": []}, [0])
+        ag.run_protocol(digits, {"SGD": []}, [0], max_extensions=0)
+
+
+@pytest.mark.parametrize("method", list(ag.METHODS))
+def test_batched_runs_equal_separate_runs(digits, method):
+    both = ag.train_runs(digits, method, [0.01, 0.05], [0, 1], epochs=2, batch_size=50)
+    for r, (lr, seed) in enumerate([(0.01, 0), (0.05, 1)]):
+        alone = ag.train_digits(digits, method, lr, seed=seed, epochs=2, batch_size=50)
+        for k in alone:
+            np.testing.assert_allclose(both[k][r], alone[k], rtol=1e-5, atol=1e-6)
+
+
+def test_train_runs_bad_input(digits):
+    with pytest.raises(ValueError, match="equal length"):
+        ag.train_runs(digits, "SGD", [0.1, 0.2], [0], epochs=1)
+    with pytest.raises(ValueError, match="equal length"):
+        ag.train_runs(digits, "SGD", [], [], epochs=1)
+    with pytest.raises(ValueError, match="epochs"):
+        ag.train_runs(digits, "SGD", [0.1], [0], epochs=0)
+
+
+def test_run_protocol_extends_the_grid_when_the_winner_is_at_an_edge(digits):
+    # with tiny rates the largest always wins, so the grid grows upward once per allowed extension
+    P = ag.run_protocol(digits, {"SGD": [1e-4, 2e-4]}, [0], epochs=1, batch_size=50, max_extensions=2)
+    assert sorted(P.grid["SGD"]) == pytest.approx([1e-4, 2e-4, 4e-4, 8e-4])
+    assert P.best_lr["SGD"] == pytest.approx(8e-4)
+    with pytest.raises(ValueError, match="two rates"):
+        ag.run_protocol(digits, {"SGD": [0.1]}, [0], epochs=1, max_extensions=1)

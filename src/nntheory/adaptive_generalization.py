@@ -23,7 +23,7 @@ from nntheory import nets
 __all__ = [
     "WilsonData", "wilson_data", "sign_solution", "min_norm_solution", "min_norm_dual", "least_squares",
     "classification_error", "cosine",
-    "METHODS", "DigitsSplit", "digits_split", "train_digits", "Protocol", "run_protocol",
+    "METHODS", "DigitsSplit", "digits_split", "train_runs", "train_digits", "Protocol", "run_protocol",
 ]
 
 
@@ -215,50 +215,82 @@ def digits_split(*, n_train: int = 600, seed: int = 0) -> DigitsSplit:
     return DigitsSplit(f(Z[tr]), g(y[tr]), f(Z[te]), g(y[te]))
 
 
-def train_digits(data: DigitsSplit, method: str, lr: float, *, seed: int, epochs: int = 20,
-                 batch_size: int = 32, hidden: int = 64) -> dict[str, np.ndarray]:
-    """Train the MLP with minibatch ``method`` at step ``lr``; return per-epoch curves (epoch 0 = init).
+def _check_lr(lr: object) -> float:
+    if isinstance(lr, bool) or not isinstance(lr, Real) or not (lr > 0 and np.isfinite(lr)):
+        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    return float(lr)
 
-    Keys: ``train_loss`` (mean cross-entropy on the whole training set), ``train_err`` and ``test_err``
-    (fractions misclassified), each of length ``epochs + 1``. The init and the batch order depend on ``seed``.
+
+def train_runs(data: DigitsSplit, method: str, lrs: Sequence[float], seeds: Sequence[int], *, epochs: int = 20,
+               batch_size: int = 32, hidden: int = 64) -> dict[str, np.ndarray]:
+    """Train one MLP per pair ``(lrs[r], seeds[r])`` with minibatch ``method``, all at once; per-epoch curves.
+
+    Run r starts from ``nets.relu_net([64, hidden, 10], bias=True, seed=seeds[r])`` and draws its own batch
+    order from ``seeds[r]``. The runs share one autograd graph (batched matrix products) and one optimizer with
+    a parameter group per run; since every method here acts coordinate by coordinate and the total loss is the
+    sum of the runs' losses, each run follows exactly the iterates it would follow alone.
+    Returns ``train_loss`` (mean cross-entropy on the whole training set), ``train_err`` and ``test_err``
+    (fractions misclassified), each of shape ``(runs, epochs + 1)``; column 0 is the initialization.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    if isinstance(lr, bool) or not isinstance(lr, Real) or not (lr > 0 and np.isfinite(lr)):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
+    lrs = [_check_lr(lr) for lr in lrs]
+    seeds = [_check_int("seed", s, 0) for s in seeds]
+    if len(lrs) != len(seeds) or not lrs:
+        raise ValueError(f"lrs and seeds must be non-empty and of equal length, got {len(lrs)} and {len(seeds)}")
     epochs = _check_int("epochs", epochs, 1)
     batch_size = _check_int("batch_size", batch_size, 1)
     hidden = _check_int("hidden", hidden, 1)
     widths = [data.X_train.shape[1], hidden, int(data.y_train.max()) + 1]
-    net = nets.relu_net(widths, bias=True, seed=seed, dtype=torch.float32)
-    opt = METHODS[method](net.parameters(), float(lr))
-    gen = torch.Generator().manual_seed(10_000 + seed)
-    n = len(data.y_train)
+    runs = []  # per run: [W1 (d, h), b1 (1, h), W2 (h, k), b2 (1, k)], leaves of the graph
+    for seed in seeds:
+        net = nets.relu_net(widths, bias=True, seed=seed, dtype=torch.float32)
+        runs.append([t.detach().clone().requires_grad_(True) for t in
+                     (net[0].weight.T, net[0].bias[None], net[2].weight.T, net[2].bias[None])])
+    opt = METHODS[method]([{"params": ps, "lr": lr} for ps, lr in zip(runs, lrs)], lrs[0])
+    gens = [torch.Generator().manual_seed(10_000 + seed) for seed in seeds]
+    n, R = len(data.y_train), len(runs)
     ce = torch.nn.functional.cross_entropy
-    curves = {k: np.empty(epochs + 1) for k in ("train_loss", "train_err", "test_err")}
+
+    def logits(X: torch.Tensor) -> torch.Tensor:  # X: (R, B, d) -> (R, B, k)
+        W1, b1, W2, b2 = (torch.stack(ps) for ps in zip(*runs))
+        return torch.relu(X @ W1 + b1) @ W2 + b2
+
+    curves = {k: np.empty((R, epochs + 1)) for k in ("train_loss", "train_err", "test_err")}
 
     def record(e: int) -> None:
         with torch.no_grad():
-            out = net(data.X_train)
-            curves["train_loss"][e] = float(ce(out, data.y_train))
-            curves["train_err"][e] = float((out.argmax(1) != data.y_train).float().mean())
-            curves["test_err"][e] = float((net(data.X_test).argmax(1) != data.y_test).float().mean())
+            out = logits(data.X_train.expand(R, -1, -1))
+            for r in range(R):
+                curves["train_loss"][r, e] = float(ce(out[r], data.y_train))
+            curves["train_err"][:, e] = (out.argmax(2) != data.y_train).float().mean(1).numpy()
+            test_out = logits(data.X_test.expand(R, -1, -1))
+            curves["test_err"][:, e] = (test_out.argmax(2) != data.y_test).float().mean(1).numpy()
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # a net this small runs fastest, and least disturbed by other jobs, on one thread
+    torch.set_num_threads(1)  # nets this small run fastest, and least disturbed by other jobs, on one thread
     try:
         record(0)
         for e in range(1, epochs + 1):
-            perm = torch.randperm(n, generator=gen)
+            perms = torch.stack([torch.randperm(n, generator=g) for g in gens])
             for k in range(0, n, batch_size):
-                idx = perm[k:k + batch_size]
+                idx = perms[:, k:k + batch_size]                      # (R, B): each run its own batch
                 opt.zero_grad()
-                ce(net(data.X_train[idx]), data.y_train[idx]).backward()
+                out = logits(data.X_train[idx])
+                # the sum of the runs' mean losses: run r's gradient is that of its own loss
+                ce(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="sum").div(idx.shape[1]).backward()
                 opt.step()
             record(e)
     finally:
         torch.set_num_threads(threads)
     return curves
+
+
+def train_digits(data: DigitsSplit, method: str, lr: float, *, seed: int, epochs: int = 20,
+                 batch_size: int = 32, hidden: int = 64) -> dict[str, np.ndarray]:
+    """One run of ``train_runs``: curves of length ``epochs + 1`` for ``method`` at step ``lr`` from ``seed``."""
+    out = train_runs(data, method, [lr], [seed], epochs=epochs, batch_size=batch_size, hidden=hidden)
+    return {k: v[0] for k, v in out.items()}
 
 
 @dataclass(frozen=True)
@@ -271,27 +303,43 @@ class Protocol:
 
 
 def run_protocol(data: DigitsSplit, lrs: dict[str, Sequence[float]], seeds: Sequence[int], *, epochs: int = 20,
-                 batch_size: int = 32, hidden: int = 64) -> Protocol:
+                 batch_size: int = 32, hidden: int = 64, max_extensions: int = 2) -> Protocol:
     """Wilson et al.'s protocol: per method, pick the lr with the lowest final training loss on ``seeds[0]``,
-    then train with it on every seed. A diverged run (non-finite loss) never wins the tuning."""
+    then train with it on every seed.
+
+    If the winner is the largest (smallest) rate tried, the grid grows by one more rate beyond it, spaced like
+    the grid's last (first) two rates, up to ``max_extensions`` times. A diverged run (non-finite final loss)
+    never wins; ties go to the smaller rate.
+    """
     seeds = [_check_int("seed", s, 0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must list at least one seed")
     if not lrs:
         raise ValueError("lrs must map at least one method to its grid of learning rates")
+    max_extensions = _check_int("max_extensions", max_extensions, 0)
     kw = dict(epochs=epochs, batch_size=batch_size, hidden=hidden)
     grid: dict[str, dict[float, float]] = {}
     best: dict[str, float] = {}
     curves: dict[str, dict[str, np.ndarray]] = {}
     for method, grid_lrs in lrs.items():
-        if len(grid_lrs) == 0:
+        todo = sorted({_check_lr(lr) for lr in grid_lrs})
+        if not todo:
             raise ValueError(f"the lr grid of {method!r} is empty")
-        runs = {float(lr): train_digits(data, method, float(lr), seed=seeds[0], **kw) for lr in grid_lrs}
-        grid[method] = {lr: float(r["train_loss"][-1]) for lr, r in runs.items()}
-        finite = {lr: v for lr, v in grid[method].items() if np.isfinite(v)}
-        if not finite:
-            raise ValueError(f"every lr in the grid of {method!r} diverged: {grid[method]}")
-        best[method] = min(finite, key=finite.get)
-        per_seed = [runs[best[method]]] + [train_digits(data, method, best[method], seed=s, **kw) for s in seeds[1:]]
-        curves[method] = {k: np.stack([r[k] for r in per_seed]) for k in per_seed[0]}
+        if max_extensions and len(todo) < 2:
+            raise ValueError(f"the lr grid of {method!r} needs two rates to be extended (or max_extensions=0)")
+        tried: dict[float, float] = {}
+        for extension in range(max_extensions + 1):
+            tuning = train_runs(data, method, todo, [seeds[0]] * len(todo), **kw)
+            tried.update({lr: float(v) for lr, v in zip(todo, tuning["train_loss"][:, -1])})
+            finite = {lr: v for lr, v in sorted(tried.items()) if np.isfinite(v)}
+            if not finite:
+                raise ValueError(f"every lr in the grid of {method!r} diverged: {tried}")
+            winner = min(finite, key=finite.get)  # the first minimum in ascending order: ties go to the smaller lr
+            rates = sorted(tried)
+            if extension == max_extensions or rates[0] < winner < rates[-1]:
+                break
+            todo = [rates[-1] ** 2 / rates[-2]] if winner == rates[-1] else [rates[0] ** 2 / rates[1]]
+        grid[method] = dict(sorted(tried.items()))
+        best[method] = winner
+        curves[method] = train_runs(data, method, [winner] * len(seeds), seeds, **kw)
     return Protocol(grid, best, curves)
