@@ -317,6 +317,17 @@ def test_grid_finds_everything_when_cells_are_fat_and_respects_covering_radius()
     assert found <= {r.pattern for r in regs}
 
 
+def test_inradius_matches_linear_program():
+    net = nets.relu_net([2, 6, 6, 1], bias=True, seed=2)
+    for r in regions.regions_2d(net, [-2, -2], [2, 2])[::3]:
+        V = r.vertices
+        E = np.roll(V, -1, axis=0) - V
+        n_in = np.stack([-E[:, 1], E[:, 0]], axis=1) / np.linalg.norm(E, axis=1)[:, None]
+        res = linprog([0, 0, -1], A_ub=np.hstack([-n_in, np.ones((len(V), 1))]), b_ub=-np.sum(n_in * V, axis=1),
+                      bounds=[(None, None), (None, None), (0, None)], method="highs")
+        assert regions.inradius(r) == pytest.approx(res.x[2], rel=1e-7, abs=1e-12)
+
+
 def test_inradius_and_interior_points():
     square = regions.Region2D(np.array([[0, 0], [2, 0], [2, 2], [0, 2]], float), (), np.zeros((1, 2)), np.zeros(1))
     assert regions.inradius(square) == pytest.approx(1.0)
@@ -357,6 +368,19 @@ def test_train_snapshots_lowers_loss_and_copies():
     assert max((p - q).abs().max().item() for p, q in zip(ref.parameters(), snaps[1].parameters())) < 1e-12
     with pytest.raises(ValueError, match="snapshot_steps"):
         regions.train_snapshots(net, X, y, steps=10, snapshot_steps=[20])
+
+
+def test_two_moons():
+    X, y = regions.two_moons(101, noise=0.0, seed=0)
+    assert X.shape == (101, 2) and set(np.unique(y)) == {0.0, 1.0} and (y == 0).sum() == 50
+    upper, lower = X[y == 0], X[y == 1]
+    np.testing.assert_allclose(np.hypot(*upper.T), 1.0)  # noiseless: points on the two half-circles
+    np.testing.assert_allclose(np.hypot(lower[:, 0] - 1, lower[:, 1] - 0.5), 1.0)
+    X1, _ = regions.two_moons(50, noise=0.2, seed=3)
+    X2, _ = regions.two_moons(50, noise=0.2, seed=3)
+    assert np.array_equal(X1, X2)
+    with pytest.raises(ValueError, match="noise"):
+        regions.two_moons(10, noise=-1.0)
 
 
 def test_plot_regions():

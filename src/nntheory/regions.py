@@ -43,6 +43,7 @@ __all__ = [
     "count_regions_2d",
     "count_patterns",
     "count_pieces",
+    "piece_labels",
     "grid_patterns",
     "inradius",
     "interior_points",
@@ -58,6 +59,7 @@ __all__ = [
     "tent_net",
     "arrangement_box",
     "expected_crossings_one_layer",
+    "two_moons",
     "train_snapshots",
     "plot_regions",
 ]
@@ -377,8 +379,8 @@ def _same_map(r: Region1D | Region2D, s: Region1D | Region2D, rtol: float) -> bo
     return bool(np.abs(r.weight - s.weight).max() <= rtol * scale and np.abs(r.bias - s.bias).max() <= rtol * scale)
 
 
-def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) -> int:
-    """Number of affine pieces: regions merged when adjacent (common edge of positive length) with one affine map."""
+def piece_labels(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) -> np.ndarray:
+    """Label each region by its affine piece: regions merge when adjacent (common edge of positive length) with one map."""
     _check_regions(regions)
     if not (0 < rtol < 1):
         raise ValueError(f"rtol must be in (0, 1), got {rtol!r}")
@@ -386,15 +388,13 @@ def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) 
         if not all(isinstance(r, Region1D) for r in regions):
             raise TypeError("regions must all be Region1D or all Region2D")
         # on a segment only the restriction t -> F(start + t (end - start)) matters: compare its slope
-        d = regions[0].end - regions[0].start
-        d = d / max(regions[0].t1 - regions[0].t0, 1e-300)
+        d = (regions[0].end - regions[0].start) / max(regions[0].t1 - regions[0].t0, 1e-300)
         slopes = [r.weight @ d for r in regions]
-        pieces = 1
-        for a, b in zip(slopes[:-1], slopes[1:]):
+        labels = np.zeros(len(regions), dtype=int)
+        for i, (a, b) in enumerate(zip(slopes[:-1], slopes[1:])):
             scale = max(np.abs(a).max(), np.abs(b).max(), 1e-300)
-            if np.abs(a - b).max() > rtol * scale:
-                pieces += 1
-        return pieces
+            labels[i + 1] = labels[i] + int(np.abs(a - b).max() > rtol * scale)
+        return labels
     if not all(isinstance(r, Region2D) for r in regions):
         raise TypeError("regions must all be Region1D or all Region2D")
     parent = list(range(len(regions)))
@@ -406,16 +406,13 @@ def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) 
         return i
 
     allv = np.vstack([r.vertices for r in regions])
-    diam = float(np.linalg.norm(allv.max(axis=0) - allv.min(axis=0)))
-    eps = 1e-9 * diam
-    # group regions by (rounded) affine map; only regions in a group can merge
-    groups: dict[tuple, list[int]] = {}
+    eps = 1e-9 * float(np.linalg.norm(allv.max(axis=0) - allv.min(axis=0)))
+    # group regions by their affine map, rounded coarsely (maps of one piece agree to round-off)
     scale = max(max(np.abs(r.weight).max() for r in regions), max(np.abs(r.bias).max() for r in regions), 1e-300)
+    groups: dict[tuple, list[int]] = {}
     for i, r in enumerate(regions):
         key = tuple(np.round(np.concatenate([r.weight.ravel(), r.bias]) / (scale * 1e-6)).astype(np.int64))
         groups.setdefault(key, []).append(i)
-    keys = list(groups)
-    # maps that round to neighbouring keys could still be equal: merge groups whose maps agree
     for idx in groups.values():
         if len(idx) < 2:
             continue
@@ -423,12 +420,18 @@ def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) 
         for a, b in itertools.combinations(range(len(idx)), 2):
             if (boxes[a, 0] > boxes[b, 2] + eps or boxes[b, 0] > boxes[a, 2] + eps
                     or boxes[a, 1] > boxes[b, 3] + eps or boxes[b, 1] > boxes[a, 3] + eps):
-                continue
+                continue  # bounding boxes apart: not adjacent
             i, j = idx[a], idx[b]
             if _same_map(regions[i], regions[j], rtol) and _share_edge(regions[i].vertices, regions[j].vertices, eps):
                 parent[find(i)] = find(j)
-    del keys
-    return len({find(i) for i in range(len(regions))})
+    roots = [find(i) for i in range(len(regions))]
+    _, labels = np.unique(roots, return_inverse=True)
+    return labels
+
+
+def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) -> int:
+    """Number of affine pieces: maximal connected unions of adjacent regions with one affine map."""
+    return int(piece_labels(regions, rtol=rtol).max()) + 1
 
 
 def _share_edge(P: np.ndarray, Q: np.ndarray, eps: float) -> bool:
@@ -503,23 +506,29 @@ def _unique_rows(words: np.ndarray) -> np.ndarray:
 
 
 def inradius(region: Region2D) -> float:
-    """Radius of the largest disc inside a convex region (a linear program)."""
-    from scipy.optimize import linprog
-
+    """Radius of the largest disc inside a convex region (the best vertex of its Chebyshev-centre LP)."""
     if not isinstance(region, Region2D):
         raise TypeError(f"region must be a Region2D, got {type(region).__name__}")
     V = region.vertices
     E = np.roll(V, -1, axis=0) - V
     L = np.linalg.norm(E, axis=1)
     keep = L > 0
+    if keep.sum() < 3:
+        return 0.0
     n_in = np.stack([-E[keep, 1], E[keep, 0]], axis=1) / L[keep, None]  # inward normals (counter-clockwise)
-    # maximise r subject to n_in . (x - v) >= r for every edge
-    A = np.hstack([-n_in, np.ones((len(n_in), 1))])
-    b = -np.sum(n_in * V[keep], axis=1)
-    res = linprog(c=[0, 0, -1], A_ub=A, b_ub=b, bounds=[(None, None), (None, None), (0, None)], method="highs")
-    if not res.success:
-        raise RuntimeError(f"inradius LP failed: {res.message}")
-    return float(res.x[2])
+    d = np.sum(n_in * V[keep], axis=1)
+    # maximise r subject to n_i . x - r >= d_i: a linear program in (x, y, r) whose optimum is attained
+    # where three constraints are tight, so try every triple (polygons here have few edges)
+    tri = np.array(list(itertools.combinations(range(len(d)), 3)))
+    M = np.concatenate([n_in[tri], -np.ones((len(tri), 3, 1))], axis=2)
+    ok = np.abs(np.linalg.det(M)) > 1e-12
+    sol = np.linalg.solve(M[ok], d[tri[ok]][..., None])[..., 0]
+    slack = sol[:, :2] @ n_in.T - sol[:, 2:3] - d
+    scale = float(np.abs(V).max()) + 1.0
+    feasible = np.all(slack >= -1e-9 * scale, axis=1)
+    if not feasible.any():
+        return 0.0
+    return float(max(sol[feasible, 2].max(), 0.0))
 
 
 def interior_points(region: Region2D, n: int, *, seed: int = 0, shrink: float = 0.9) -> np.ndarray:
@@ -679,6 +688,23 @@ def expected_crossings_one_layer(start: object, end: object, *, d_in: int, bias:
     return math.acos(rho) / math.pi
 
 
+def two_moons(n: int, *, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half-circles in the plane (the usual "two moons"), ``n`` points, labels 0/1."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    if not noise >= 0:
+        raise ValueError(f"noise must be a non-negative standard deviation, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    a_out, a_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
+    X = np.vstack([np.stack([np.cos(a_out), np.sin(a_out)], 1),
+                   np.stack([1 - np.cos(a_in), 0.5 - np.sin(a_in)], 1)])
+    y = np.concatenate([np.zeros(n_out), np.ones(n - n_out)])
+    X = X + noise * rng.standard_normal(X.shape)
+    perm = rng.permutation(n)
+    return X[perm], y[perm]
+
+
 def train_snapshots(
     net: nn.Sequential,
     x: object,
@@ -733,8 +759,13 @@ def train_snapshots(
 
 
 def plot_regions(ax, regions: Sequence[Region2D], *, values: np.ndarray | None = None, cmap: str = "tab20",
-                 seed: int = 0, edgecolor: str = "#333333", linewidth: float = 0.3, fill: bool = True):
-    """Draw 2-D regions as polygons: random qualitative colours, or coloured by ``values`` (one per region)."""
+                 seed: int = 0, edgecolor: str = "#333333", linewidth: float = 0.3, fill: bool = True,
+                 rasterized: bool = True):
+    """Draw 2-D regions as polygons: random qualitative colours, or coloured by ``values`` (one per region).
+
+    Thousands of polygons make a heavy SVG, so the collection is rasterized by default (axes and labels
+    stay vector).
+    """
     from matplotlib import colormaps
     from matplotlib.collections import PolyCollection
 
@@ -754,6 +785,7 @@ def plot_regions(ax, regions: Sequence[Region2D], *, values: np.ndarray | None =
         if vals.shape != (len(polys),) or not np.all(np.isfinite(vals)):
             raise ValueError(f"values must be {len(polys)} finite numbers (one per region), got shape {vals.shape}")
         coll = PolyCollection(polys, array=vals, cmap=cmap, edgecolors=edgecolor, linewidths=linewidth)
+    coll.set_rasterized(rasterized)
     ax.add_collection(coll)
     allv = np.vstack(polys)
     ax.set_xlim(allv[:, 0].min(), allv[:, 0].max())
