@@ -324,8 +324,7 @@ def test_cone_gradients_match_sampled_hull(seed):
     net = nets.relu_net([2, 5, 1], seed=seed)
     exact = clarke.hull_vertices_2d(clarke.cone_gradients_2d(net))
     sampled = clarke.clarke_hull_2d(lambda x: net(x)[..., 0], [0.0, 0.0], samples=3000, batched=True)
-    d = np.linalg.norm(exact[:, None, :] - sampled[None, :, :], axis=2)
-    assert len(exact) == len(sampled) and d.min(axis=1).max() < 1e-8 and d.min(axis=0).max() < 1e-8
+    assert len(exact) == len(sampled) and clarke.hausdorff(exact, sampled) < 1e-8
 
 
 def test_cone_gradients_bad_input():
@@ -348,3 +347,14 @@ def test_clarke_hull_2d_batched_matches_loop():
     a = clarke.clarke_hull_2d(lambda x: net(x).reshape(()), [0.0, 0.0], samples=300)
     b = clarke.clarke_hull_2d(lambda x: net(x)[..., 0], [0.0, 0.0], samples=300, batched=True)
     assert np.array_equal(a, b)
+
+
+def test_hausdorff():
+    a = np.array([[0.0, 0.0], [1.0, 0.0]])
+    assert clarke.hausdorff(a, a[::-1]) == 0.0
+    assert clarke.hausdorff(a, np.array([[0.0, 0.0]])) == 1.0  # (1, 0) is 1 away from the single point
+    assert clarke.hausdorff(a, a + [0.0, 0.5]) == 0.5
+    with pytest.raises(ValueError, match="same d"):
+        clarke.hausdorff(a, np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="non-empty"):
+        clarke.hausdorff(a, np.zeros((0, 2)))

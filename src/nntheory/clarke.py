@@ -31,6 +31,7 @@ __all__ = [
     "min_norm_flow",
     "autodiff_table",
     "cone_gradients_2d",
+    "hausdorff",
 ]
 
 DEFAULT_SAMPLES = 2001
@@ -407,3 +408,12 @@ def cone_gradients_2d(net: torch.nn.Sequential) -> np.ndarray:
     mids = (cuts + np.diff(np.append(cuts, cuts[0] + 2 * np.pi)) / 2.0)
     grads = [w2 @ np.diag((w1 @ np.array([np.cos(a), np.sin(a)]) > 0).astype(float)) @ w1 for a in mids]
     return np.unique(np.round(np.vstack(grads), 12), axis=0)
+
+
+def hausdorff(a: np.ndarray, b: np.ndarray) -> float:
+    """Hausdorff distance between two finite point sets (rows), e.g. two lists of hull vertices."""
+    pa, pb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if pa.ndim != 2 or pb.ndim != 2 or len(pa) == 0 or len(pb) == 0 or pa.shape[1] != pb.shape[1]:
+        raise ValueError(f"a and b must be non-empty (k, d) arrays with the same d, got {pa.shape} and {pb.shape}")
+    d = np.linalg.norm(pa[:, None, :] - pb[None, :, :], axis=2)
+    return float(max(d.min(axis=1).max(), d.min(axis=0).max()))
