@@ -12,14 +12,16 @@ The counting is exact up to float64 round-off, not sampled:
 * 1-D: walk the segment layer by layer; on each current piece the next layer's pre-activations
   are affine in the segment parameter, so each unit's zero is found in closed form.
 * 2-D: start with the box polygon; for each ReLU layer cut every current (convex) cell by each
-  unit's zero line, keep pieces of positive area, and update the cell's affine map by its pattern.
+  unit's zero line, keep pieces of positive thickness, and update the cell's affine map by its pattern.
 
 Pieces shorter than ``tol`` times the segment length (1-D), or thinner than ``tol`` times the box
 diagonal (2-D; thickness ``2 * area / perimeter``, the inradius of a triangle), are degenerate touches
 (a line through a vertex, a zero that only grazes, round-off slivers) and are not counted. A measure
 of thickness rather than area keeps genuine tiny cells of a large box: round-off slivers are about
-``1e-16`` of the box thin, while a real small triangle is thin only in proportion to its size. Nets are any ``nn.Sequential`` of ``nn.Linear`` and ``nn.ReLU``, with or without biases;
-weights are read in float64.
+``1e-16`` of the box thin, while a real small triangle is thin only in proportion to its size.
+
+Nets are any ``nn.Sequential`` of ``nn.Linear`` and ``nn.ReLU``, with or without biases; weights are
+read in float64. The pattern of a region lists the units of every ``nn.ReLU`` module, in order.
 """
 
 from __future__ import annotations
