@@ -338,7 +338,8 @@ def run_protocol(data: DigitsSplit, lrs: dict[str, Sequence[float]], seeds: Sequ
             rates = sorted(tried)
             if extension == max_extensions or rates[0] < winner < rates[-1]:
                 break
-            todo = [rates[-1] ** 2 / rates[-2]] if winner == rates[-1] else [rates[0] ** 2 / rates[1]]
+            new = rates[-1] ** 2 / rates[-2] if winner == rates[-1] else rates[0] ** 2 / rates[1]
+            todo = [float(f"{new:.12g}")]  # 0.3 * 3 is 0.9, not 0.8999999999999999
         grid[method] = dict(sorted(tried.items()))
         best[method] = winner
         curves[method] = train_runs(data, method, [winner] * len(seeds), seeds, **kw)
