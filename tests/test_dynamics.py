@@ -183,8 +183,8 @@ def test_factorization_small_init_ends_balanced():
     lr = 0.2 / np.linalg.norm(M, 2)
     out = dyn.factorization_gd(M, U0, V0, lr=lr, steps=3000, every=100)
     assert out["loss"][-1] < 1e-10 * out["loss"][0]
-    drift = np.linalg.norm(out["gap"][-1] - out["gap"][0])
-    assert drift <= lr**2 * out["grad_sq_sum"] + 1e-12
+    drift = out["gap"][-1] - out["gap"][0]
+    np.testing.assert_allclose(drift, lr**2 * out["grad_gap_sum"], atol=1e-12)  # exact, up to round-off
     assert np.linalg.norm(out["gap"][-1]) / out["u_sq"][-1] < 1e-3
     np.testing.assert_allclose(out["U"] @ out["V"].T, M, atol=1e-5)
 
@@ -305,6 +305,14 @@ def test_bad_helper_arguments():
         dyn.balance_layers(dyn.with_weights(net, [np.zeros((3, 2)), np.ones((1, 3))]))
     with pytest.raises(ValueError, match="n must be a positive int"):
         dyn.teacher_data([2, 1], 0)
+
+
+def test_factorization_scalar_one_step():
+    u, v, m, lr = 2.0, 0.5, 3.0, 0.1
+    out = dyn.factorization_gd(np.array([[m]]), np.array([[u]]), np.array([[v]]), lr=lr, steps=1)
+    r = u * v - m
+    assert out["gap"][1, 0, 0] == pytest.approx((1 - lr**2 * r**2) * (u**2 - v**2), rel=1e-14)
+    assert out["gap"].shape == (2, 1, 1) and out["t"].tolist() == [0.0, lr]
 
 
 def test_factorization_bad_input():

@@ -389,7 +389,8 @@ def factorization_gd(
 ) -> dict[str, np.ndarray]:
     """Gradient descent on ``1/2 ||U V^T - M||_F^2``; records t, loss, ||U||^2, ||V||^2 and ``U^T U - V^T V``.
 
-    Also returns the final ``U``, ``V`` and ``grad_sq_sum``: the sum over steps of ``||G_U||^2 + ||G_V||^2``.
+    Also returns the final ``U``, ``V`` and ``grad_gap_sum``, the sum over steps of ``G_U^T G_U - G_V^T G_V``
+    (with ``G_U, G_V`` the gradients), so that ``gap[-1] - gap[0] = lr**2 * grad_gap_sum`` exactly.
     """
     M, U, V = (np.array(a, dtype=np.float64) for a in (M, U0, V0))
     lr, steps, every = _check_positive(lr, "lr"), _check_count(steps, "steps"), _check_count(every, "every")
@@ -401,7 +402,7 @@ def factorization_gd(
     if not all(np.all(np.isfinite(a)) for a in (M, U, V)):
         raise ValueError("M, U0 and V0 must be finite")
     rec: dict[str, list] = {"t": [], "loss": [], "u_sq": [], "v_sq": [], "gap": []}
-    g2_sum = 0.0
+    gg_sum = np.zeros((U.shape[1], U.shape[1]))
     for step in range(steps + 1):
         R = U @ V.T - M
         loss = 0.5 * float(np.sum(R * R))
@@ -415,8 +416,8 @@ def factorization_gd(
             rec["gap"].append(U.T @ U - V.T @ V)
         if step < steps:
             GU, GV = R @ V, R.T @ U
-            g2_sum += float(np.sum(GU * GU) + np.sum(GV * GV))
+            gg_sum += GU.T @ GU - GV.T @ GV
             U, V = U - lr * GU, V - lr * GV
     out = {k: np.array(v) for k, v in rec.items()}
-    out["U"], out["V"], out["grad_sq_sum"] = U, V, np.array(g2_sum)
+    out["U"], out["V"], out["grad_gap_sum"] = U, V, gg_sum
     return out
