@@ -85,7 +85,9 @@ def linear_net(widths: Sequence[int], *, seed: int = 0, scale: float = 1.0) -> n
 def is_relu(net: object) -> bool:
     """Check that ``net`` is a bias-free ReLU net or deep linear net; return True for ReLU, False for linear."""
     if not isinstance(net, nn.Sequential):
-        raise TypeError(f"net must be a torch.nn.Sequential of bias-free nn.Linear (and nn.ReLU), got {type(net).__name__}")
+        raise TypeError(
+            f"net must be a torch.nn.Sequential of bias-free nn.Linear (and nn.ReLU), got {type(net).__name__}"
+        )
     mods = list(net)
     if mods and all(isinstance(m, nn.Linear) for m in mods):  # a deep linear network
         for i, m in enumerate(mods):
@@ -178,7 +180,9 @@ def forward(ws: Sequence[np.ndarray], X: np.ndarray, *, relu: bool = True) -> np
     return h
 
 
-def loss_and_grads(ws: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, *, relu: bool = True) -> tuple[float, Weights]:
+def loss_and_grads(
+    ws: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, *, relu: bool = True
+) -> tuple[float, Weights]:
     """Quadratic risk ``1/(2n) sum ||F(x_k) - y_k||^2`` and its gradient per layer (relu'(0) = 0, like torch)."""
     hs, zs = [np.asarray(X, dtype=np.float64)], []
     for i, w in enumerate(ws):
