@@ -103,6 +103,21 @@ def test_cumulative_drift_layers_and_neurons():
     assert tr.loss[-1] < tr.loss[0]
 
 
+@settings(max_examples=20, deadline=None)
+@given(widths=st.lists(st.integers(1, 6), min_size=3, max_size=4), seed=st.integers(0, 1000),
+       lr=st.sampled_from([1e-3, 1e-2]), relu=st.booleans())
+def test_neuron_drift_identity_property(widths, seed, lr, relu):
+    # per hidden unit: Delta(in^2 - out^2) = lr^2 * sum_t (row_k(g_h)^2 - col_k(g_{h+1})^2), ReLU or linear
+    net = nets.relu_net(widths, seed=seed) if relu else dyn.linear_net(widths, seed=seed)
+    X, y = _data(widths, n=8, seed=seed)
+    tr = dyn.train_gd(net, X, y, lr=lr, steps=20, every=20)
+    G = tr.info["grad_sq_sum"]
+    scale = 1.0 + np.max(tr.sq_norms)
+    for h, b in enumerate(tr.balance):
+        pred = lr**2 * (G[h].sum(axis=1) - G[h + 1].sum(axis=0))
+        assert np.max(np.abs(b[-1] - b[0] - pred)) <= 1e-12 * scale
+
+
 def test_train_gd_does_not_mutate_and_is_deterministic():
     net = nets.relu_net([3, 4, 1], seed=2)
     before = [p.detach().clone() for p in net.parameters()]
