@@ -40,6 +40,8 @@ def _build(tmp_path: Path, cell: str) -> subprocess.CompletedProcess:
     book.mkdir()
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
     shutil.copy(ROOT / "references.bib", book / "references.bib")
+    for d in ("_ext", "_static"):  # the local Sphinx extension and the favicon that _config.yml names
+        shutil.copytree(ROOT / d, book / d)
     (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
     (book / "index.md").write_text(HEADER + cell + "\n```\n")
     env = dict(os.environ, NNTHEORY_STATIC="1")
