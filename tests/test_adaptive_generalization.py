@@ -103,7 +103,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="n_test"):
         ag.wilson_data(3, 0.6, n_test=-1)
     X, y = np.ones((3, 4)), np.ones(3)
-    with pytest.raises(ValueError, match="one entry per row"):
+    with pytest.raises(ValueError, match="y"):
         ag.min_norm_solution(X, np.ones(4))
     with pytest.raises(ValueError, match="2-D"):
         ag.least_squares(np.ones(3), y)

@@ -421,3 +421,12 @@ def test_ode_bad_times():
         O.nesterov_flow(lambda x: x, np.ones(1), np.array([0.0, 2.0, 1.0]))
     with pytest.raises(ValueError, match="damping"):
         O.heavy_ball_flow(lambda x: x, np.ones(1), np.array([0.0, 1.0]), damping=-1.0)
+
+
+def test_newton_accepts_tiny_well_conditioned_hessian():
+    # singularity is judged relative to the Hessian's own scale, not in absolute terms
+    A = 1e-13 * np.diag([1.0, 2.0])
+    xs = O.run(O.Newton(), lambda x: A @ x, np.array([1.0, -1.0]), 1, hess=lambda x: A)
+    np.testing.assert_allclose(xs[-1], 0.0, atol=1e-15)
+    with pytest.raises(ValueError, match="singular"):
+        O.run(O.Newton(), lambda x: 0 * x, np.array([1.0, -1.0]), 1, hess=lambda x: np.diag([1.0, 0.0]))

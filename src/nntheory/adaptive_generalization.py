@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from nntheory import nets
+from nntheory.implicit_bias import min_norm_solution  # noqa: F401  (re-exported: GD's limit in the construction)
 
 __all__ = [
     "WilsonData", "wilson_data", "sign_solution", "min_norm_solution", "min_norm_dual", "least_squares",
@@ -104,12 +105,6 @@ def sign_solution(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     if c <= 0 or not np.allclose(u, c * y, rtol=1e-12, atol=1e-12 * max(1.0, abs(c))):
         raise ValueError("X sign(X^T y) is not a positive multiple of y: the sign-solution lemma does not apply")
     return s / c
-
-
-def min_norm_solution(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """The minimum-norm least-squares solution ``X^+ y`` (``X^T (X X^T)^{-1} y`` when X has full row rank)."""
-    X, y = _check_xy(X, y)
-    return np.linalg.lstsq(X, y, rcond=None)[0]
 
 
 def min_norm_dual(n_pos: int, n_neg: int) -> tuple[float, float]:

@@ -234,8 +234,8 @@ class Newton(Optimizer):
             raise ValueError("Newton needs the Hessian: pass hess=... to run, or h=... to step")
         m = _matrix("hessian", h, x.shape[0]) + self.damping * np.eye(x.shape[0])
         lam = np.linalg.eigvalsh(m)
-        scale = max(1.0, float(np.abs(lam).max()))
-        if np.abs(lam).min() <= 1e-12 * scale:
+        # singular relative to its own scale: a tiny but well-conditioned Hessian (1e-13 I) is fine
+        if np.abs(lam).min() <= 1e-12 * float(np.abs(lam).max()):
             raise ValueError(f"H + damping I is singular (eigenvalues {lam}) at step {state['t']}; "
                              "increase damping")
         if lam.min() <= 0 and not self.allow_indefinite:
