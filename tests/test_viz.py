@@ -66,3 +66,23 @@ def test_setup_style_is_opaque():
     viz.setup()
     assert matplotlib.rcParams["savefig.transparent"] is False
     assert matplotlib.rcParams["figure.facecolor"] == "white"
+
+
+def test_interactive_live_uses_ipywidgets(monkeypatch):
+    # in a live kernel the same call gives ipywidgets sliders that redraw through `draw`
+    import ipywidgets as widgets
+
+    monkeypatch.setattr(viz, "is_static", lambda: False)
+    calls = []
+
+    def draw(a, b):
+        calls.append((a, b))
+        return _draw(a, b)
+
+    w = viz.interactive(draw, alt="a line", a=[1, 2, 3], b=[0.5, 1.0])
+    assert isinstance(w, widgets.interactive)
+    sliders = [c for c in w.children if isinstance(c, widgets.SelectionSlider)]
+    assert [s.description for s in sliders] == ["a", "b"]
+    assert sliders[0].value == 2 and sliders[1].value == 1.0  # the default frame
+    sliders[0].value = 3  # moving a slider redraws with the new value
+    assert calls[-1] == (3, 1.0)
