@@ -1,10 +1,14 @@
-"""Sphinx glue for the book: one definition of the notation macros, for MathJax (web) and LaTeX (PDF).
+"""Sphinx glue for the book: notation macros for MathJax (web) and LaTeX (PDF), and two small fixes.
 
 The macros are written once, in `_config.yml` under `mathjax3_config.tex.macros`; this extension
 turns them into `\\providecommand` lines of the LaTeX preamble, so the PDF renders the same symbols.
 """
 
 from __future__ import annotations
+
+import copy
+
+import myst_nb.core.render as _nb_render
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -47,8 +51,18 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     context["script_files"] = unique
 
 
+_coalesce_streams = _nb_render.coalesce_streams
+
+
+def _coalesce_streams_copy(outputs: list) -> list:
+    """myst-nb's stream merging, on copies: the original mutates the notebook's first stream output in
+    place, so the executed .ipynb offered for download repeated every printed line after the first chunk."""
+    return _coalesce_streams([copy.deepcopy(o) for o in outputs])
+
+
 def setup(app: Sphinx) -> dict:
     """Register the config and page hooks."""
+    _nb_render.coalesce_streams = _coalesce_streams_copy
     app.connect("config-inited", _add_preamble)
     app.connect("config-inited", _theme_defaults)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

@@ -37,3 +37,15 @@ def test_link_checker_finds_missing_files_and_anchors(tmp_path):
     assert len(bad) == 2
     assert any("broken anchor" in b and "#nope" in b for b in bad)
     assert any("missing.html" in b for b in bad)
+
+
+def test_stream_merging_does_not_touch_the_notebook():
+    # myst-nb merges a cell's stream chunks for display; our wrapper must leave the notebook's own
+    # outputs (written to the .ipynb download) as they were, so no printed line is repeated
+    from nbformat.v4 import new_output
+
+    ext = _load(ROOT / "_ext" / "nntheory_book.py")
+    outs = [new_output("stream", name="stdout", text="a\n"), new_output("stream", name="stdout", text="b\n")]
+    merged = ext._coalesce_streams_copy(outs)
+    assert [o["text"] for o in merged] == ["a\nb\n"]
+    assert [o["text"] for o in outs] == ["a\n", "b\n"]
