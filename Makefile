@@ -28,15 +28,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+# --all: Sphinx would otherwise re-read (and so re-execute) only the pages whose source changed,
+# and a change in src/nntheory or requirements.txt would leave stale numbers in the other chapters.
 book: install
-	$(JB) build . --builder html
+	$(JB) build . --all --builder html
 	@echo "The site is in _build/html/index.html"
 
 pytest: install
 	$(BIN)/python -m pytest
 
 build-strict: install
-	$(JB) build . --builder html -W -n --keep-going
+	$(JB) build . --all --builder html -W -n --keep-going
 
 # The browser test runs inside `make test` wherever Chromium and its driver are installed
 # (.ci/run installs Debian's chromium and chromium-driver when they are missing).
@@ -58,7 +60,7 @@ pdf-deps:
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES))
 
 pdf: install pdf-deps
-	$(JB) build . --builder pdflatex
+	$(JB) build . --all --builder pdflatex
 	@echo "The PDF is _build/latex/nntheory.pdf"
 
 bench: install

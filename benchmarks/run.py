@@ -46,7 +46,7 @@ def build_time() -> float:
     """Seconds for a full `jupyter-book build` (every notebook executed)."""
     jb = Path(sys.executable).with_name("jupyter-book")
     t0 = time.perf_counter()
-    subprocess.run([str(jb), "build", str(ROOT), "--builder", "html", "-q"], check=True, cwd=ROOT,
+    subprocess.run([str(jb), "build", str(ROOT), "--all", "--builder", "html", "-q"], check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
