@@ -354,3 +354,12 @@ def test_decision_grid():
         ib.relu_forward([torch.ones(4, 2), torch.ones(1, 3)], np.zeros((1, 2)))
     with pytest.raises(TypeError, match="list of 2-D torch tensors"):
         ib.relu_forward(torch.ones(1, 2), np.zeros((1, 2)))
+
+
+def test_inputs_are_converted_to_float64_arrays():
+    # lists of ints (or tensors) come back as float64 arrays, so later arithmetic is in float64
+    X = [[1, 0, 0], [0, 1, 0]]
+    w = ib.min_norm_solution(X, [1, 2])
+    assert isinstance(w, np.ndarray) and w.dtype == np.float64
+    np.testing.assert_allclose(w, [1.0, 2.0, 0.0])
+    assert ib.least_squares_risk(X, [1, 2], [1, 2, 0]) == 0.0
