@@ -358,3 +358,13 @@ def test_hausdorff():
         clarke.hausdorff(a, np.zeros((2, 3)))
     with pytest.raises(ValueError, match="non-empty"):
         clarke.hausdorff(a, np.zeros((0, 2)))
+
+
+def test_as_float64_and_argument_checks_name_the_argument():
+    assert clarke.as_float64([1, 2]).dtype == torch.float64
+    with pytest.raises(TypeError, match="w must be a real number"):
+        clarke.as_float64("a", "w")
+    with pytest.raises(ValueError, match="step must be a positive finite float"):
+        clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], step=0.0, steps=3, radius=1e-3)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], step=0.1, steps=0, radius=1e-3)

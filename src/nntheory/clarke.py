@@ -16,6 +16,7 @@ from scipy.optimize import minimize
 from scipy.spatial import ConvexHull, QhullError
 
 __all__ = [
+    "as_float64",
     "autodiff_derivative",
     "gradient",
     "clarke_samples",
@@ -42,26 +43,42 @@ def _check_callable(f: object) -> None:
         raise TypeError(f"f must be callable (a function of a torch tensor), got {type(f).__name__}")
 
 
+def _positive_float(name: str, value: object) -> float:
+    """``value`` as a positive finite float, or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a positive float, got {value!r}")
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite float, got {value!r}")
+    return float(value)
+
+
+def _int_at_least(name: str, value: object, least: int) -> int:
+    """``value`` as an int ``>= least``, or a TypeError/ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < least:
+        raise ValueError(f"{name} must be at least {least}, got {value}")
+    return int(value)
+
+
 def _check_radius_samples(radius: float, samples: int) -> None:
-    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.floating, np.integer)):
-        raise TypeError(f"radius must be a positive float, got {radius!r}")
-    if not np.isfinite(radius) or radius <= 0:
-        raise ValueError(f"radius must be a positive finite float, got {radius!r}")
-    if isinstance(samples, bool) or not isinstance(samples, (int, np.integer)):
-        raise TypeError(f"samples must be an int, got {samples!r}")
-    if samples < 2:
-        raise ValueError(f"samples must be at least 2, got {samples}")
+    _positive_float("radius", radius)
+    _int_at_least("samples", samples, 2)
+
+
+def as_float64(x: object, name: str = "x") -> torch.Tensor:
+    """``x`` (number, array or tensor) as a detached float64 tensor, or a TypeError naming ``name``."""
+    if isinstance(x, torch.Tensor):
+        return x.detach().to(torch.float64)
+    try:
+        return torch.as_tensor(np.asarray(x, dtype=np.float64))
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a real number or array, got {type(x).__name__}") from err
 
 
 def _as_point(x: object, *, scalar: bool) -> torch.Tensor:
     """Convert a point to a float64 tensor: 0-d if ``scalar`` else 1-d."""
-    if isinstance(x, torch.Tensor):
-        t = x.detach().to(torch.float64)
-    else:
-        try:
-            t = torch.as_tensor(np.asarray(x, dtype=np.float64))
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"x must be a real number or array, got {type(x).__name__}") from err
+    t = as_float64(x)
     if scalar:
         if t.numel() != 1 or t.ndim > 1:
             raise ValueError(f"x must be a scalar point for f: R -> R, got shape {tuple(t.shape)}")
@@ -338,14 +355,8 @@ def min_norm_flow(
     """
     _check_callable(f)
     _check_radius_samples(radius, samples)
-    if isinstance(step, bool) or not isinstance(step, (int, float, np.integer, np.floating)):
-        raise TypeError(f"step must be a positive float, got {step!r}")
-    if not np.isfinite(step) or step <= 0:
-        raise ValueError(f"step must be a positive finite float, got {step!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"steps must be an int, got {steps!r}")
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}")
+    _positive_float("step", step)
+    _int_at_least("steps", steps, 1)
     if not isinstance(adaptive, bool):
         raise TypeError(f"adaptive must be a bool, got {adaptive!r}")
     w = _as_point(w0, scalar=False).numpy().copy()

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import checks, nets
+from . import checks, clarke, nets
 
 __all__ = [
     "layer_inner_products",
@@ -61,13 +61,7 @@ def layer_inner_products(net: nn.Sequential, x: object) -> list[float]:
 
 
 def _as_vector(w: object, name: str = "w") -> torch.Tensor:
-    if isinstance(w, torch.Tensor):
-        t = w.detach().to(torch.float64)
-    else:
-        try:
-            t = torch.as_tensor(np.asarray(w, dtype=np.float64))
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{name} must be a real array or tensor, got {type(w).__name__}") from err
+    t = clarke.as_float64(w, name)
     if t.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-d vector, got shape {tuple(t.shape)}")
     if not torch.isfinite(t).all():
