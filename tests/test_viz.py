@@ -80,9 +80,38 @@ def test_interactive_live_uses_ipywidgets(monkeypatch):
         return _draw(a, b)
 
     w = viz.interactive(draw, alt="a line", a=[1, 2, 3], b=[0.5, 1.0])
-    assert isinstance(w, widgets.interactive)
+    assert isinstance(w, widgets.VBox)
     sliders = [c for c in w.children if isinstance(c, widgets.SelectionSlider)]
+    (image,) = [c for c in w.children if isinstance(c, widgets.HTML)]
     assert [s.description for s in sliders] == ["a", "b"]
     assert sliders[0].value == 2 and sliders[1].value == 1.0  # the default frame
+    assert calls == [(2, 1.0)] and 'alt="a line"' in image.value and "data:image/png;base64," in image.value
+    before = image.value
     sliders[0].value = 3  # moving a slider redraws with the new value
-    assert calls[-1] == (3, 1.0)
+    assert calls[-1] == (3, 1.0) and image.value != before
+
+
+def test_interactive_live_never_displays_into_an_output_widget(monkeypatch):
+    # An Output widget is what stalled headless clients (nbclient mirrors it over the shell socket):
+    # the live figure is an HTML image set from the sliders, and nothing is display()-ed.
+    import ipywidgets as widgets
+
+    monkeypatch.setattr(viz, "is_static", lambda: False)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: shown.append(a))
+    w = viz.interactive(_draw, alt="a line", a=[1, 2], b=[1.0])
+    w.children[0].value = 1
+
+    def walk(widget):
+        yield widget
+        for child in getattr(widget, "children", ()):
+            yield from walk(child)
+
+    assert not any(isinstance(x, widgets.Output) for x in walk(w))
+    assert shown == []
+
+
+def test_interactive_live_checks_what_draw_returns(monkeypatch):
+    monkeypatch.setattr(viz, "is_static", lambda: False)
+    with pytest.raises(TypeError, match="Figure"):
+        viz.interactive(lambda a: None, alt="x", a=[1])

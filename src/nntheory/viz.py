@@ -197,7 +197,7 @@ def interactive(
         raise ValueError(f"default names unknown parameters {sorted(unknown)}")
 
     if not is_static():
-        return _live(draw, grid, default)
+        return _live(draw, grid, default, alt, dpi)
 
     frames = []
     for combo in itertools.product(*grid.values()):
@@ -208,19 +208,33 @@ def interactive(
     return Interactive(frames, grid, default, alt)
 
 
-def _live(draw: Callable[..., Figure], grid: dict[str, list], default: dict):
-    """ipywidgets sliders that redraw the figure in a live kernel."""
-    import ipywidgets as widgets
-    from IPython.display import display
+def _live(draw: Callable[..., Figure], grid: dict[str, list], default: dict, alt: str, dpi: int):
+    """ipywidgets sliders that redraw the figure in a live kernel: an HTML image whose value the sliders set.
 
-    def show(**kw):
-        fig = draw(**kw)
-        display(fig)
-        plt.close(fig)
+    The figure is never ``display()``-ed inside an ``Output`` widget (what ``ipywidgets.interactive``
+    does): a headless client such as nbclient mirrors Output widgets by writing to the kernel's shell
+    socket while it waits on that same socket, and the cell's reply then arrives only at the timeout.
+    """
+    import ipywidgets as widgets
 
     controls = {
         name: widgets.SelectionSlider(options=[(_fmt(v), v) for v in vals], value=default[name], description=name,
                                       continuous_update=False)
         for name, vals in grid.items()
     }
-    return widgets.interactive(show, **controls)
+
+    def render() -> str:
+        fig = draw(**{name: c.value for name, c in controls.items()})
+        if not isinstance(fig, Figure):
+            raise TypeError(f"draw must return a matplotlib Figure, got {type(fig).__name__}")
+        src = "data:image/png;base64," + base64.b64encode(_png(fig, dpi)).decode()
+        return f'<img src="{src}" alt="{html.escape(alt)}" style="max-width:100%;background:white">'
+
+    image = widgets.HTML(value=render())  # an <img> with its alt text, replaced when a slider moves
+
+    def redraw(_change: dict) -> None:
+        image.value = render()
+
+    for c in controls.values():
+        c.observe(redraw, names="value")
+    return widgets.VBox([*controls.values(), image])
