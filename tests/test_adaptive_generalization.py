@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from _hyp import examples
+from hypothesis import given
 from hypothesis import strategies as st
 
 from nntheory import adaptive_generalization as ag
@@ -13,7 +14,7 @@ from nntheory import optim
 # ---------------------------------------------------------------- the construction
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(n=st.integers(1, 40), p=st.floats(0.51, 0.99), seed=st.integers(0, 10_000))
 def test_construction_identities(n, p, seed):
     D = ag.wilson_data(n, p, n_test=7, seed=seed)
@@ -43,7 +44,7 @@ def test_sign_solution_test_error_is_fraction_of_negatives():
     assert ag.classification_error(w, D.X, D.y) == 0.0
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(n=st.integers(2, 40), seed=st.integers(0, 10_000))
 def test_min_norm_closed_form_and_zero_test_error(n, seed):
     D = ag.wilson_data(n, 0.6, n_test=50, seed=seed)

@@ -4,7 +4,8 @@ invariants, matrix factorization, and clear errors on bad input."""
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from _hyp import examples
+from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
@@ -24,7 +25,7 @@ widths_st = st.lists(st.integers(1, 6), min_size=2, max_size=5)
 # --------------------------------------------------------------------------- gradients
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(widths=widths_st, seed=st.integers(0, 10_000), relu=st.booleans())
 def test_loss_and_grads_match_autograd(widths, seed, relu):
     net = nets.relu_net(widths, seed=seed) if relu else dyn.linear_net(widths, seed=seed)
@@ -39,7 +40,7 @@ def test_loss_and_grads_match_autograd(widths, seed, relu):
         np.testing.assert_allclose(g, lin.weight.grad.numpy(), rtol=1e-10, atol=1e-13)
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(widths=widths_st, seed=st.integers(0, 10_000))
 def test_layer_inner_products_of_risk_gradient_agree(widths, seed):
     # <W_h, dR/dW_h> = (1/n) sum_k <F(x_k) - y_k, F(x_k)> for every layer h (1-homogeneity in each layer)
@@ -70,7 +71,7 @@ def test_identity_holds_with_a_preactivation_exactly_zero():
 # --------------------------------------------------------------------------- gradient descent
 
 
-@settings(max_examples=20, deadline=None)
+@examples(20)
 @given(widths=st.lists(st.integers(1, 5), min_size=3, max_size=4), seed=st.integers(0, 1000),
        lr=st.sampled_from([1e-3, 1e-2, 5e-2]))
 def test_one_step_drift_is_exactly_eta_squared_gradient_difference(widths, seed, lr):
@@ -103,7 +104,7 @@ def test_cumulative_drift_layers_and_neurons():
     assert tr.loss[-1] < tr.loss[0]
 
 
-@settings(max_examples=20, deadline=None)
+@examples(20)
 @given(widths=st.lists(st.integers(1, 6), min_size=3, max_size=4), seed=st.integers(0, 1000),
        lr=st.sampled_from([1e-3, 1e-2]), relu=st.booleans())
 def test_neuron_drift_identity_property(widths, seed, lr, relu):
@@ -220,7 +221,7 @@ def test_balance_and_rescale_keep_or_scale_the_function():
     np.testing.assert_allclose(dyn.forward(dyn.weights(sc), X), 3.0 * F, rtol=1e-12, atol=1e-13)
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(widths=st.lists(st.integers(1, 6), min_size=3, max_size=5), seed=st.integers(0, 1000))
 def test_neuron_balance_and_matrix_invariant_sum_to_layer_differences(widths, seed):
     ws = dyn.weights(nets.relu_net(widths, seed=seed))

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from _hyp import examples
+from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
@@ -27,7 +28,7 @@ def _kinked(seed: int = 0, widths=(3, 6, 5, 1), where=((1, 0),)):
 # ---------------------------------------------------------------- layer_inner_products
 
 
-@settings(max_examples=40, deadline=None)
+@examples(40)
 @given(widths=widths_st, seed=st.integers(0, 10_000))
 def test_layer_inner_products_all_equal_output(widths, seed):
     net = nets.relu_net(widths, seed=seed)
@@ -83,7 +84,7 @@ def test_layer_inner_products_bad_x(x, match):
 # ---------------------------------------------------------------- degree estimates and Euler
 
 
-@settings(max_examples=30, deadline=None)
+@examples(30)
 @given(p=st.lists(st.integers(0, 3), min_size=1, max_size=4), seed=st.integers(0, 1000))
 def test_degree_of_monomial(p, seed):
     if sum(p) == 0:
@@ -158,7 +159,7 @@ def test_weight_function_matches_net_and_flat_weights_round_trip():
     assert torch.allclose(g, torch.cat([G.reshape(-1) for G in grads]), atol=1e-13)
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(widths=widths_st, seed=st.integers(0, 1000), c=st.floats(0.1, 10.0))
 def test_weight_function_is_homogeneous_of_degree_L(widths, seed, c):
     net = nets.relu_net(widths, seed=seed)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from _hyp import examples
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 from sklearn.svm import SVC
@@ -63,7 +64,7 @@ def test_span_residual_measures_orthogonal_part():
     assert ib.span_residual(X, v + 3 * null[0]) == pytest.approx(3.0)
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(st.integers(0, 10**6), st.floats(0.0, 50.0))
 def test_flow_stays_in_affine_span_and_risk_bound(seed, t):
     X, y = _lsq(seed)
@@ -180,7 +181,7 @@ def test_hard_margin_svm_against_sklearn_and_kkt():
     assert set(ib.support_vectors(SEP_X, SEP_Y, w)) == set(np.flatnonzero(alpha > 1e-12))
 
 
-@settings(max_examples=20, deadline=None)
+@examples(20)
 @given(st.integers(0, 10**6))
 def test_svm_kkt_on_random_separable_data(seed):
     rng = np.random.default_rng(seed)
@@ -274,7 +275,7 @@ def _ring(n=16, seed=0):
     return X, np.where(np.cos(2 * phi) > 0, 1.0, -1.0)
 
 
-@settings(max_examples=20, deadline=None)
+@examples(20)
 @given(st.integers(0, 10**6), st.floats(0.1, 10.0))
 def test_margins_scale_invariance_and_sandwich(seed, c):
     X, y = _ring(12, seed % 1000)

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
+from _hyp import examples
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import j1
 
@@ -249,7 +250,7 @@ def test_iteration_matrix_reproduces_run():
         O.iteration_matrix(O.Adam(), A)
 
 
-@settings(max_examples=40, deadline=None)
+@examples(40)
 @given(seed=st.integers(0, 10_000), frac=st.floats(0.05, 1.0))
 def test_descent_lemma_property(seed, frac):
     # f(x_t) - f(x_{t+1}) >= lr (1 - lr beta / 2) ||g_t||^2 for lr <= 1/beta on the Cauchy regression

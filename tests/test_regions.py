@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
+from _hyp import examples  # noqa: E402
+from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from scipy.optimize import linprog  # noqa: E402
 from torch import nn  # noqa: E402
@@ -177,7 +178,7 @@ def test_1d_matches_brute_force(widths, bias, seed):
     assert all(r.t1 == s.t0 for r, s in zip(regs[:-1], regs[1:]))
 
 
-@settings(max_examples=25, deadline=None)
+@examples(25)
 @given(seed=st.integers(0, 10_000), depth=st.integers(1, 3), width=st.integers(1, 6), bias=st.booleans())
 def test_properties_random_nets(seed, depth, width, bias):
     net = nets.relu_net([2] + [width] * depth + [1], bias=bias, seed=seed)
