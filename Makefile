@@ -8,12 +8,16 @@ JB     := $(BIN)/jupyter-book
 export NNTHEORY_STATIC := 1
 export PYTHONHASHSEED := 0
 export OMP_NUM_THREADS ?= 2
+# Property tests: `ci` draws the same examples on every run; NNTHEORY_HYPOTHESIS=explore draws 10x, at random.
+export NNTHEORY_HYPOTHESIS ?= ci
 
-.PHONY: install book test pytest build-strict browser-test browser-test-if-available pdf pdf-deps bench clean help chapter
+.PHONY: install book test pytest explore build-strict notebooks-live browser-test browser-test-if-available pdf pdf-deps bench clean help chapter
 
 help:
 	@echo "make book   - install into $(VENV), execute every chapter, write the site to _build/html"
 	@echo "make test   - install, run pytest, then build the book with warnings as errors"
+	@echo "make notebooks-live - execute every chapter headless in a live kernel (nbclient, ipywidgets), both ways"
+	@echo "make explore - the property tests with 10x the examples, drawn at random (NNTHEORY_HYPOTHESIS=explore)"
 	@echo "make browser-test - open every page of _build/html in headless Chromium, network off, and check it"
 	@echo "make pdf    - the whole book as one PDF (_build/latex/nntheory.pdf); needs TeX Live (make pdf-deps)"
 	@echo "make bench  - time each chapter and the whole build; figures in benchmarks/results/"
@@ -37,12 +41,20 @@ book: install
 pytest: install
 	$(BIN)/python -m pytest
 
+explore: install
+	NNTHEORY_HYPOTHESIS=explore $(BIN)/python -m pytest -m "not slow"
+
+# Every chapter in a live kernel (NNTHEORY_STATIC unset: sliders are ipywidgets), as papermill, nbval or
+# an autograder runs it: whole-notebook and cell by cell, 60 s per cell; a cell timeout or a stall fails.
+notebooks-live: install
+	$(BIN)/python scripts/notebooks_live.py --timeout 60
+
 build-strict: install
 	$(JB) build . --all --builder html -W -n --keep-going
 
 # The browser test runs inside `make test` wherever Chromium and its driver are installed
 # (.ci/run installs Debian's chromium and chromium-driver when they are missing).
-test: pytest build-strict browser-test-if-available
+test: pytest build-strict notebooks-live browser-test-if-available
 
 browser-test: install
 	test -f _build/html/index.html || $(MAKE) book
