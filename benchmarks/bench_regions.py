@@ -60,9 +60,9 @@ def run(out: Path) -> dict:
 
     viz.setup(svg=False)
     fig, ax = plt.subplots(figsize=(6.4, 6.0))
-    regions.plot_regions(ax, regs, cmap="Pastel1", linewidth=0.1)
+    viz.plot_regions(ax, regs, cmap="Pastel1", linewidth=0.1)
     if missed:
-        regions.plot_regions(ax, missed, values=np.ones(len(missed)), cmap="autumn", edgecolor="#D55E00", linewidth=0.6)
+        viz.plot_regions(ax, missed, values=np.ones(len(missed)), cmap="autumn", edgecolor="#D55E00", linewidth=0.6)
     ax.set_xlim(LO[0], HI[0])
     ax.set_ylim(LO[1], HI[1])
     viz.label(ax, f"{len(regs)} regions ({exact_s:.1f} s exact); {len(missed)} missed by a {GRID}x{GRID} grid (orange)",

@@ -1,5 +1,7 @@
 """Tests of nntheory.adaptive_generalization: the Wilson et al. construction and the digits protocol."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nntheory import adaptive_generalization as ag
-from nntheory import optim
+from nntheory import objectives, optim
 
 
 # ---------------------------------------------------------------- the construction
@@ -40,8 +42,8 @@ def test_construction_identities(n, p, seed):
 def test_sign_solution_test_error_is_fraction_of_negatives():
     D = ag.wilson_data(30, 0.6, n_test=500, seed=3)
     w = ag.sign_solution(D.X, D.y)
-    assert ag.classification_error(w, D.X_test, D.y_test) == pytest.approx(np.mean(D.y_test < 0), abs=0)
-    assert ag.classification_error(w, D.X, D.y) == 0.0
+    assert objectives.classification_error(D.X_test, D.y_test, w) == pytest.approx(np.mean(D.y_test < 0), abs=0)
+    assert objectives.classification_error(D.X, D.y, w) == 0.0
 
 
 @examples(30)
@@ -56,7 +58,7 @@ def test_min_norm_closed_form_and_zero_test_error(n, seed):
     np.testing.assert_allclose(X.T @ np.where(y > 0, a_pos, a_neg), w, atol=1e-10)
     if N >= 1:  # the proposition: with both classes present the min-norm interpolant classifies fresh points
         assert a_pos < 1 and a_neg > -0.2
-        assert ag.classification_error(w, D.X_test, D.y_test) == 0.0
+        assert objectives.classification_error(D.X_test, D.y_test, w) == 0.0
 
 
 def test_min_norm_fails_without_negatives():
@@ -67,7 +69,7 @@ def test_min_norm_fails_without_negatives():
 
 def test_gd_reaches_min_norm_and_adagrad_reaches_sign_solution():
     D = ag.wilson_data(12, 0.7, seed=1)
-    loss, grad, _ = ag.least_squares(D.X, D.y)
+    grad = objectives.least_squares(D.X, D.y, mean=False).grad
     w0 = np.zeros(D.X.shape[1])
     L = np.linalg.eigvalsh(D.X @ D.X.T).max()
     w_gd = optim.run(optim.GD(lr=1 / L), grad, w0, 3000)[-1]
@@ -75,19 +77,6 @@ def test_gd_reaches_min_norm_and_adagrad_reaches_sign_solution():
     w_ada = optim.run(optim.AdaGrad(lr=0.01), grad, w0, 3000)[-1]
     assert ag.cosine(w_ada, np.sign(D.X.T @ D.y)) > 1 - 1e-12
     np.testing.assert_allclose(w_ada, ag.sign_solution(D.X, D.y), atol=1e-6)
-
-
-def test_least_squares_gradient_matches_finite_differences():
-    rng = np.random.default_rng(0)
-    X, y = rng.standard_normal((4, 6)), rng.standard_normal(4)
-    loss, grad, hess = ag.least_squares(X, y)
-    w = rng.standard_normal(6)
-    h = 1e-6
-    fd = np.array([(loss(w + h * e) - loss(w - h * e)) / (2 * h) for e in np.eye(6)])
-    np.testing.assert_allclose(grad(w), fd, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(hess(w), X.T @ X)
-    with pytest.raises(ValueError, match="w must have shape"):
-        grad(np.zeros(5))
 
 
 def test_bad_input():
@@ -99,17 +88,19 @@ def test_bad_input():
         ag.wilson_data(10, 1.3)
     with pytest.raises(ValueError, match="n must be >= 1"):
         ag.wilson_data(0, 0.6)
-    with pytest.raises(TypeError, match="n must be an integer"):
+    with pytest.raises(TypeError, match="n must be an int"):
         ag.wilson_data(2.5, 0.6)
     with pytest.raises(ValueError, match="n_test"):
         ag.wilson_data(3, 0.6, n_test=-1)
     X, y = np.ones((3, 4)), np.ones(3)
     with pytest.raises(ValueError, match="y"):
         ag.min_norm_solution(X, np.ones(4))
-    with pytest.raises(ValueError, match="2-D"):
-        ag.least_squares(np.ones(3), y)
-    with pytest.raises(ValueError, match="match X"):
-        ag.classification_error(np.ones(5), X, y)
+    with pytest.raises(TypeError, match="p must be a real number"):
+        ag.wilson_data(10, "0.6")
+    with pytest.raises(ValueError, match="y must have shape"):
+        ag.sign_solution(X, np.ones(4))
+    with pytest.raises(ValueError, match="X"):
+        ag.sign_solution(np.ones(3), y)
     with pytest.raises(ValueError, match="same size"):
         ag.cosine(np.ones(2), np.ones(3))
     with pytest.raises(ValueError, match="nonzero"):
@@ -125,11 +116,6 @@ def test_sign_solution_rejects_when_lemma_does_not_apply():
     X, y = rng.standard_normal((3, 5)), np.array([1.0, -1.0, 1.0])
     with pytest.raises(ValueError, match="not a positive multiple"):
         ag.sign_solution(X, y)
-
-
-def test_classification_error_counts_zero_score_as_error():
-    X, y = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([1.0, 1.0])
-    assert ag.classification_error(np.array([1.0, 0.0]), X, y) == 0.5
 
 
 # ---------------------------------------------------------------- the digits protocol
@@ -153,11 +139,15 @@ def test_train_digits_is_seeded_and_learns(digits):
     a = ag.train_digits(digits, "Adam", 0.01, seed=1, epochs=3, batch_size=50)
     b = ag.train_digits(digits, "Adam", 0.01, seed=1, epochs=3, batch_size=50)
     c = ag.train_digits(digits, "Adam", 0.01, seed=2, epochs=3, batch_size=50)
-    for k in a:
-        assert a[k].shape == (4,) and np.array_equal(a[k], b[k])
-    assert not np.array_equal(a["train_loss"], c["train_loss"])
-    assert a["train_loss"][-1] < a["train_loss"][0]
-    assert np.all((a["test_err"] >= 0) & (a["test_err"] <= 1))
+    assert isinstance(a, ag.Curves) and a == a
+    for k in ("train_loss", "train_err", "test_err"):
+        assert getattr(a, k).shape == (4,) and getattr(a, k).dtype == np.float64
+        assert np.array_equal(getattr(a, k), getattr(b, k))
+    assert not np.array_equal(a.train_loss, c.train_loss)
+    assert a.train_loss[-1] < a.train_loss[0]
+    assert np.all((a.test_err >= 0) & (a.test_err <= 1))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.train_loss = c.train_loss
     with pytest.raises(ValueError, match="method"):
         ag.train_digits(digits, "LBFGS", 0.1, seed=0)
     with pytest.raises(ValueError, match="lr"):
@@ -167,7 +157,9 @@ def test_train_digits_is_seeded_and_learns(digits):
 def test_run_protocol_picks_lowest_final_training_loss(digits):
     P = ag.run_protocol(digits, {"SGD": [1e-4, 0.3]}, [0, 1], epochs=2, batch_size=50, max_extensions=0)
     assert P.best_lr["SGD"] == min(P.grid["SGD"], key=P.grid["SGD"].get) == 0.3
-    assert P.curves["SGD"]["test_err"].shape == (2, 3)
+    assert P.curves["SGD"].test_err.shape == (2, 3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        P.best_lr = {}
     with pytest.raises(ValueError, match="seeds"):
         ag.run_protocol(digits, {"SGD": [0.1]}, [], max_extensions=0)
     with pytest.raises(ValueError, match="empty"):
@@ -179,8 +171,9 @@ def test_batched_runs_equal_separate_runs(digits, method):
     both = ag.train_runs(digits, method, [0.01, 0.05], [0, 1], epochs=2, batch_size=50)
     for r, (lr, seed) in enumerate([(0.01, 0), (0.05, 1)]):
         alone = ag.train_digits(digits, method, lr, seed=seed, epochs=2, batch_size=50)
-        for k in alone:
-            np.testing.assert_allclose(both[k][r], alone[k], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(both.run(r).train_loss, alone.train_loss, rtol=1e-12, atol=0)
+        np.testing.assert_array_equal(both.run(r).train_err, alone.train_err)
+        np.testing.assert_array_equal(both.run(r).test_err, alone.test_err)
 
 
 def test_train_runs_bad_input(digits):
@@ -199,3 +192,52 @@ def test_run_protocol_extends_the_grid_when_the_winner_is_at_an_edge(digits):
     assert P.best_lr["SGD"] == pytest.approx(8e-4)
     with pytest.raises(ValueError, match="two rates"):
         ag.run_protocol(digits, {"SGD": [0.1]}, [0], epochs=1, max_extensions=1)
+
+
+TORCH = {"SGD": (torch.optim.SGD, {}), "HB": (torch.optim.SGD, {"momentum": 0.9}), "AdaGrad": (torch.optim.Adagrad, {}),
+         "RMSProp": (torch.optim.RMSprop, {}), "Adam": (torch.optim.Adam, {})}
+
+
+def _torch_reference(data, method, lr, seed, epochs, batch_size):
+    """Final training loss of one run trained the plain way: an nn.Sequential in float64 and torch.optim."""
+    from nntheory import nets
+
+    net = nets.relu_net([64, 64, 10], bias=True, seed=seed, dtype=torch.float32).double()
+    cls, kw = TORCH[method]
+    opt = cls(net.parameters(), lr=lr, **kw)
+    gen = torch.Generator().manual_seed(10_000 + seed)
+    ce = torch.nn.functional.cross_entropy
+    for _ in range(epochs):
+        perm = torch.randperm(len(data.y_train), generator=gen)
+        for k in range(0, len(perm), batch_size):
+            idx = perm[k:k + batch_size]
+            opt.zero_grad()
+            ce(net(data.X_train[idx]), data.y_train[idx]).backward()
+            opt.step()
+    with torch.no_grad():
+        return float(ce(net(data.X_train), data.y_train))
+
+
+@pytest.mark.parametrize("method", list(ag.METHODS))
+def test_train_digits_matches_torch_optim(digits, method):
+    # nntheory.optim's methods on the flattened parameters reproduce torch.optim on the network itself
+    lr = {"SGD": 0.1, "HB": 0.05, "AdaGrad": 0.05, "RMSProp": 0.003, "Adam": 0.003}[method]
+    ours = ag.train_digits(digits, method, lr, seed=3, epochs=2, batch_size=50)
+    ref = _torch_reference(digits, method, lr, 3, 2, 50)
+    assert ours.train_loss[-1] == pytest.approx(ref, rel=1e-10)
+
+
+def test_digits_are_float64_and_methods_are_nntheory_optimizers(digits):
+    assert digits.X_train.dtype == digits.X_test.dtype == torch.float64
+    for name, make in ag.METHODS.items():
+        assert isinstance(make(lr=0.1), optim.Optimizer), name
+    assert ag.METHODS["HB"](lr=0.1) == optim.HeavyBall(lr=0.1, momentum=0.9)
+
+
+def test_train_runs_bad_types(digits):
+    with pytest.raises(ValueError, match="method must be one of"):
+        ag.train_runs(digits, "LBFGS", [0.1], [0], epochs=1)
+    with pytest.raises(TypeError, match="lr"):
+        ag.train_runs(digits, "SGD", ["0.1"], [0], epochs=1)
+    with pytest.raises(TypeError, match="batch_size"):
+        ag.train_runs(digits, "SGD", [0.1], [0], epochs=1, batch_size=2.0)

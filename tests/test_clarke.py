@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 import torch
 
-from nntheory import clarke
+from nntheory import clarke, geometry
 
 relu = torch.relu
 
@@ -97,14 +97,6 @@ def test_clarke_samples_shape_and_bad_point():
         clarke.clarke_hull_2d(lambda w: w.sum(), [0.0, 0.0, 0.0])
 
 
-def test_min_norm_element():
-    assert np.allclose(clarke.min_norm_element(np.array([[1.0, 0.0], [0.0, 1.0]])), [0.5, 0.5], atol=1e-7)
-    assert np.allclose(clarke.min_norm_element(np.array([[-1.0, 2.0], [1.0, 2.0]])), [0.0, 2.0], atol=1e-7)
-    assert np.allclose(clarke.min_norm_element(np.array([[2.0, 1.0], [3.0, 1.0]])), [2.0, 1.0], atol=1e-7)
-    with pytest.raises(ValueError, match="non-empty"):
-        clarke.min_norm_element(np.zeros((0, 2)))
-
-
 def test_subdifferential_interval():
     grid = np.linspace(-3, 3, 601)
     lo, hi = clarke.subdifferential_interval(abs, 0.0, grid)
@@ -143,8 +135,8 @@ def test_supporting_gap_negative_for_minus_abs():
         ((3, 0.0, [0.0], [1.0]), TypeError, "callable"),
         ((abs, 0.0, [], [1.0]), ValueError, "slopes"),
         ((abs, 0.0, [0.0], [np.nan]), ValueError, "points"),
-        ((abs, float("inf"), [0.0], [1.0]), ValueError, "x must"),
-        ((abs, "0", [0.0], [1.0]), ValueError, "x must"),
+        ((abs, float("inf"), [0.0], [1.0]), ValueError, "x must be finite"),
+        ((abs, "0", [0.0], [1.0]), TypeError, "x must be a real number"),
     ],
 )
 def test_supporting_gap_bad_input(args, err, match):
@@ -155,7 +147,7 @@ def test_supporting_gap_bad_input(args, err, match):
 def test_subdifferential_interval_bad_input():
     with pytest.raises(TypeError, match="callable"):
         clarke.subdifferential_interval(None, 0.0, [1.0, -1.0])
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match="both sides"):
         clarke.subdifferential_interval(abs, 0.0, [])
 
 
@@ -198,100 +190,6 @@ def test_autodiff_table_bad_input():
 # --- hulls, distances, minimum-norm elements ----------------------------------------------------------
 
 
-def test_hull_distance_known_values():
-    seg = np.array([[-1.0, 0.0], [-0.1, 0.0]])
-    assert clarke.hull_distance([0.0, 0.0], seg) == pytest.approx(0.1, abs=1e-12)
-    assert clarke.hull_distance([-0.5, 0.0], seg) == pytest.approx(0.0, abs=1e-12)
-    square = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])
-    assert clarke.hull_distance([3.0, 0.0], square) == pytest.approx(2.0, abs=1e-12)
-    assert clarke.hull_distance([2.0, 2.0], square) == pytest.approx(np.sqrt(2.0), abs=1e-12)
-    cube = np.array([[a, b, c] for a in (0.0, 1.0) for b in (0.0, 1.0) for c in (0.0, 1.0)])
-    assert clarke.hull_distance([2.0, 0.5, 0.5], cube) == pytest.approx(1.0, abs=1e-6)
-
-
-def test_hull_distance_bad_input():
-    with pytest.raises(ValueError, match="shape"):
-        clarke.hull_distance([0.0, 0.0, 0.0], np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="NaN"):
-        clarke.hull_distance([np.nan, 0.0], np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="non-empty"):
-        clarke.hull_distance([0.0, 0.0], np.zeros((0, 2)))
-
-
-def test_min_norm_element_one_dimension_and_bad_values():
-    assert clarke.min_norm_element(np.array([[2.0], [5.0], [3.0]]))[0] == 2.0
-    assert clarke.min_norm_element(np.array([[-2.0], [5.0]]))[0] == 0.0
-    assert clarke.min_norm_element(np.array([[-2.0], [-5.0]]))[0] == -2.0
-    with pytest.raises(ValueError, match="NaN"):
-        clarke.min_norm_element(np.array([[np.inf, 0.0]]))
-
-
-def _distance_to_hull_2d(v: np.ndarray, p: np.ndarray) -> float:
-    """Distance from v to conv(p), by brute force and sharing no code with clarke's polygon routines.
-
-    conv(p) is the union of the triangles on triples of points (Caratheodory), and when v lies outside
-    it the nearest point is on an edge, i.e. on a segment between two of the points: so the distance is
-    0 if v is strictly inside a triangle, and otherwise the least distance to the segments between pairs.
-    """
-    def seg(a, b):
-        d = b - a
-        t = 0.0 if d @ d == 0 else np.clip((v - a) @ d / (d @ d), 0.0, 1.0)
-        return float(np.linalg.norm(v - (a + t * d)))
-
-    def cross(o, a, b):
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    for a, b, c in itertools.combinations(p, 3):
-        s = [cross(a, b, v), cross(b, c, v), cross(c, a, v)]
-        if min(s) > 0 or max(s) < 0:
-            return 0.0
-    pairs = itertools.combinations(p, 2) if len(p) > 1 else [(p[0], p[0])]
-    return min(seg(a, b) for a, b in pairs)
-
-
-def _projection_tolerances(p: np.ndarray) -> tuple[float, float]:
-    """Round-off bounds (distance, squared norm) for a min-norm point of conv(p) computed in float64.
-
-    The computed point is fl(a + t fl(b - a)) on a segment [a, b] (or 0); each coordinate carries at most
-    about 5 roundings of numbers of size <= 2M, M = max(1, max |p_ij|), so it lies within delta = 8 u M
-    (u = 2^-53, sqrt 2 for the two coordinates) of a point of the segment. The brute-force distance has
-    the same error, so distances agree to 2 delta; a squared norm |x + e|^2 - |x|^2 <= 2 |x| |e| + |e|^2
-    with |x| <= sqrt(2) M gives 2 * 2 sqrt(2) M delta < 64 u M^2 for the two computations together.
-    """
-    u, m = np.finfo(float).eps / 2, max(1.0, float(np.abs(p).max()))
-    return 16 * u * m, 64 * u * m**2
-
-
-@examples(60)
-@given(st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=1, max_size=12))
-def test_min_norm_element_2d_is_the_projection_of_zero(pts):
-    """v = P_C(0) for C = conv(pts): v lies in C and no point of C is shorter, both to round-off."""
-    p = np.array(pts, dtype=float)
-    v = clarke.min_norm_element(p)
-    tol_dist, tol_sq = _projection_tolerances(p)
-    assert _distance_to_hull_2d(v, p) <= tol_dist
-    assert v @ v <= _distance_to_hull_2d(np.zeros(2), p) ** 2 + tol_sq
-
-
-def test_min_norm_element_2d_known_failure_case():
-    # hypothesis found this: v = (2.98e-8, -2.98e-8) is in the hull to round-off, which an exact-equality
-    # feasibility LP called infeasible
-    p = np.array([(0.0, -2.0), (1.0, 0.0), (5.960464477539063e-08, 0.0), (-1.0, -1.0)])
-    v = clarke.min_norm_element(p)
-    tol_dist, tol_sq = _projection_tolerances(p)
-    assert _distance_to_hull_2d(v, p) <= tol_dist
-    assert v @ v <= _distance_to_hull_2d(np.zeros(2), p) ** 2 + tol_sq
-
-
-def test_min_norm_tolerances_reject_a_wrong_projection():
-    # negative control: the nearest vertex instead of the nearest point of the edge fails the norm check
-    p = np.array([(1.0, -1.0), (1.0, 1.0)])
-    tol_dist, tol_sq = _projection_tolerances(p)
-    v = p[0]
-    assert _distance_to_hull_2d(v, p) <= tol_dist
-    assert not v @ v <= _distance_to_hull_2d(np.zeros(2), p) ** 2 + tol_sq
-
-
 # --- batched sampling ---------------------------------------------------------------------------------
 
 
@@ -323,8 +221,9 @@ def _l1(w):
 def test_min_norm_flow_l1_slides_and_descends(adaptive):
     """|w1| + 2|w2| from (1, 1): w = (1 - t, 1 - 2t) until t = 1/2, then slides along w2 = 0."""
     h = 0.01
-    ws, vs, radii = clarke.min_norm_flow(_l1, [1.0, 1.0], step=h, steps=80, radius=2 * h * np.sqrt(5),
-                                         samples=32, batched=True, adaptive=adaptive)
+    run = clarke.min_norm_flow(_l1, [1.0, 1.0], lr=h, steps=80, radius=2 * h * np.sqrt(5),
+                               samples=32, batched=True, adaptive=adaptive)
+    ws, vs, radii = run.w, run.v, run.radius
     assert ws.shape == (81, 2) and vs.shape == (80, 2) and radii.shape == (80,)
     assert np.allclose(ws[0], [1.0, 1.0])
     vn = np.linalg.norm(vs, axis=1)
@@ -337,23 +236,23 @@ def test_min_norm_flow_l1_slides_and_descends(adaptive):
 
 def test_min_norm_flow_batched_matches_loop():
     f1 = lambda w: w[0].abs() + 2 * w[1].abs()  # noqa: E731
-    a = clarke.min_norm_flow(f1, [1.0, 1.0], step=0.05, steps=15, radius=0.2, samples=16)
-    b = clarke.min_norm_flow(_l1, [1.0, 1.0], step=0.05, steps=15, radius=0.2, samples=16, batched=True)
-    for x, y in zip(a, b):
+    a = clarke.min_norm_flow(f1, [1.0, 1.0], lr=0.05, steps=15, radius=0.2, samples=16)
+    b = clarke.min_norm_flow(_l1, [1.0, 1.0], lr=0.05, steps=15, radius=0.2, samples=16, batched=True)
+    for x, y in ((a.w, b.w), (a.v, b.v), (a.radius, b.radius)):
         assert np.allclose(x, y, atol=1e-12)
 
 
 def test_min_norm_flow_smooth_is_gradient_descent():
     f = lambda w: 0.5 * (w**2).sum()  # noqa: E731  gradient w; min-norm over a tiny ball ~ w
-    ws, _, _ = clarke.min_norm_flow(f, [1.0, -2.0], step=0.1, steps=10, radius=1e-9, samples=8)
+    ws = clarke.min_norm_flow(f, [1.0, -2.0], lr=0.1, steps=10, radius=1e-9, samples=8).w
     assert np.allclose(ws[-1], 0.9**10 * np.array([1.0, -2.0]), atol=1e-7)
 
 
 @pytest.mark.parametrize(
     "kwargs, err, match",
     [
-        (dict(step=0.0), ValueError, "step"),
-        (dict(step="0.1"), TypeError, "step"),
+        (dict(lr=0.0), ValueError, "lr"),
+        (dict(lr="0.1"), TypeError, "lr"),
         (dict(steps=0), ValueError, "steps"),
         (dict(steps=2.5), TypeError, "steps"),
         (dict(radius=-1.0), ValueError, "radius"),
@@ -362,7 +261,7 @@ def test_min_norm_flow_smooth_is_gradient_descent():
     ],
 )
 def test_min_norm_flow_bad_input(kwargs, err, match):
-    args = dict(w0=[1.0, 1.0], step=0.1, steps=3, radius=0.1)
+    args = dict(w0=[1.0, 1.0], lr=0.1, steps=3, radius=0.1)
     args.update(kwargs)
     with pytest.raises(err, match=match):
         clarke.min_norm_flow(_l1, args.pop("w0"), **args)
@@ -376,9 +275,9 @@ def test_cone_gradients_match_sampled_hull(seed):
     from nntheory import nets
 
     net = nets.relu_net([2, 5, 1], seed=seed)
-    exact = clarke.hull_vertices_2d(clarke.cone_gradients_2d(net))
+    exact = geometry.hull_vertices_2d(clarke.cone_gradients_2d(net))
     sampled = clarke.clarke_hull_2d(lambda x: net(x)[..., 0], [0.0, 0.0], samples=3000, batched=True)
-    assert len(exact) == len(sampled) and clarke.hausdorff(exact, sampled) < 1e-8
+    assert len(exact) == len(sampled) and geometry.hausdorff(exact, sampled) < 1e-8
 
 
 def test_cone_gradients_bad_input():
@@ -403,22 +302,10 @@ def test_clarke_hull_2d_batched_matches_loop():
     assert np.array_equal(a, b)
 
 
-def test_hausdorff():
-    a = np.array([[0.0, 0.0], [1.0, 0.0]])
-    assert clarke.hausdorff(a, a[::-1]) == 0.0
-    assert clarke.hausdorff(a, np.array([[0.0, 0.0]])) == 1.0  # (1, 0) is 1 away from the single point
-    assert clarke.hausdorff(a, a + [0.0, 0.5]) == 0.5
-    with pytest.raises(ValueError, match="same d"):
-        clarke.hausdorff(a, np.zeros((2, 3)))
-    with pytest.raises(ValueError, match="non-empty"):
-        clarke.hausdorff(a, np.zeros((0, 2)))
-
-
-def test_as_float64_and_argument_checks_name_the_argument():
-    assert clarke.as_float64([1, 2]).dtype == torch.float64
-    with pytest.raises(TypeError, match="w must be a real number"):
-        clarke.as_float64("a", "w")
-    with pytest.raises(ValueError, match="step must be a positive finite float"):
-        clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], step=0.0, steps=3, radius=1e-3)
-    with pytest.raises(ValueError, match="steps must be at least 1"):
-        clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], step=0.1, steps=0, radius=1e-3)
+def test_argument_checks_name_the_argument():
+    with pytest.raises(TypeError, match="x must be a real number or array"):
+        clarke.clarke_samples(lambda w: w.sum(), "a")
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], lr=0.0, steps=3, radius=1e-3)
+    with pytest.raises(ValueError, match="steps must be >= 1"):
+        clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], lr=0.1, steps=0, radius=1e-3)

@@ -74,7 +74,7 @@ def test_layer_inner_products_bias_in_a_later_layer_names_it():
         hom.layer_inner_products(net, _x(0))
 
 
-@pytest.mark.parametrize("x, match", [(np.zeros(4), "shape"), (np.zeros((2, 3)), "single input"),
+@pytest.mark.parametrize("x, match", [(np.zeros(4), "shape"), (np.zeros((2, 3)), r"x must have shape \(3,\)"),
                                       (np.array([0.0, np.nan, 1.0]), "NaN")])
 def test_layer_inner_products_bad_x(x, match):
     with pytest.raises(ValueError, match=match):
@@ -286,8 +286,10 @@ def test_scale_weights_all_and_one_layer():
     assert torch.equal(hom.scale_weights(net, 5.0, layer=2)[0].weight, net[0].weight)  # others untouched
     with pytest.raises(ValueError, match="layer"):
         hom.scale_weights(net, 2.0, layer=4)
-    with pytest.raises(TypeError, match="c must"):
+    with pytest.raises(ValueError, match="c must be finite"):
         hom.scale_weights(net, float("nan"))
+    with pytest.raises(TypeError, match="c must be a real number"):
+        hom.scale_weights(net, "2")
 
 
 def test_dyadic_scaling_keeps_kinks_exact():

@@ -16,7 +16,7 @@ from hypothesis import strategies as st  # noqa: E402
 from scipy.optimize import linprog  # noqa: E402
 from torch import nn  # noqa: E402
 
-from nntheory import nets, regions  # noqa: E402
+from nntheory import geometry, nets, region_bounds, region_examples, regions, viz  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- brute force by linear programs
@@ -24,18 +24,17 @@ from nntheory import nets, regions  # noqa: E402
 
 def _pattern_affine(net, pattern):
     """Pre-activations (gradient, offset) of every ReLU unit, as affine functions of x, given a pattern."""
-    d_in, steps = regions._steps(net)
-    A, c = np.eye(d_in), np.zeros(d_in)
+    ws = nets.weights(net)
+    bs = [np.zeros(W.shape[0]) if b is None else b for W, b in zip(ws, nets.biases(net))]
+    A, c = np.eye(ws[0].shape[1]), np.zeros(ws[0].shape[1])
     rows, k = [], 0
-    for s in steps:
-        if s is None:
-            n = len(c)
-            on = np.array(pattern[k:k + n], dtype=float)
-            rows += [(A[j].copy(), c[j], bool(pattern[k + j])) for j in range(n)]
-            A, c = A * on[:, None], c * on
-            k += n
-        else:
-            A, c = s[0] @ A, s[0] @ c + s[1]
+    for W, b in zip(ws[:-1], bs[:-1]):  # a ReLU follows every Linear layer but the last
+        A, c = W @ A, W @ c + b
+        n = len(c)
+        on = np.array(pattern[k:k + n], dtype=float)
+        rows += [(A[j].copy(), c[j], bool(pattern[k + j])) for j in range(n)]
+        A, c = A * on[:, None], c * on
+        k += n
     return rows
 
 
@@ -97,7 +96,7 @@ def brute_force_1d(net, start, end):
 
 @pytest.mark.parametrize("depth", range(1, 15))
 def test_tent_map_has_2_to_the_L_pieces(depth):
-    net = regions.tent_net(depth)
+    net = region_examples.tent_net(depth)
     regs = regions.regions_1d(net, [0.0], [1.0])
     assert len(regs) == 2 ** depth
     assert regions.count_regions_1d(net, [0.0], [1.0]) == 2 ** depth
@@ -118,7 +117,7 @@ def test_zaslavsky_one_hidden_layer_2d(m, seed):
     net = nets.relu_net([2, m, 1], bias=True, seed=1000 * m + seed)
     lo, hi = regions.arrangement_box(net)
     regs = regions.regions_2d(net, lo, hi)
-    assert len(regs) == regions.zaslavsky_count(m, 2) == 1 + m + math.comb(m, 2)
+    assert len(regs) == region_bounds.zaslavsky_count(m, 2) == 1 + m + math.comb(m, 2)
     assert regions.count_patterns(regs) == len(regs)
     # the cells tile the box
     assert sum(r.area for r in regs) == pytest.approx(float(np.prod(hi - lo)), rel=1e-9)
@@ -129,19 +128,19 @@ def test_zaslavsky_one_hidden_layer_1d(m):
     net = nets.relu_net([1, m, 1], bias=True, seed=m)
     breaks = -net[0].bias.detach().numpy() / net[0].weight.detach().numpy().ravel()
     a, b = breaks.min() - 1, breaks.max() + 1
-    assert regions.count_regions_1d(net, [a], [b]) == regions.zaslavsky_count(m, 1) == m + 1
+    assert regions.count_regions_1d(net, [a], [b]) == region_bounds.zaslavsky_count(m, 1) == m + 1
 
 
 def test_serra_bound_reduces_to_known_cases():
     for n0, m in itertools.product([1, 2, 3], [1, 2, 5, 10]):
-        assert regions.serra_bound(n0, [m]) == regions.zaslavsky_count(m, n0)
+        assert region_bounds.serra_bound(n0, [m]) == region_bounds.zaslavsky_count(m, n0)
     for ws in ([2, 2], [3, 5, 4], [8, 8, 8], [2] * 10):
-        assert regions.serra_bound(1, ws) == regions.univariate_bound(ws) == math.prod(w + 1 for w in ws)
-    assert regions.serra_bound(2, [8, 8]) < regions.naive_bound([8, 8])
-    assert regions.naive_bound([3, 4]) == 2 ** 7
+        assert region_bounds.serra_bound(1, ws) == region_bounds.univariate_bound(ws) == math.prod(w + 1 for w in ws)
+    assert region_bounds.serra_bound(2, [8, 8]) < region_bounds.naive_bound([8, 8])
+    assert region_bounds.naive_bound([3, 4]) == 2 ** 7
     ws = [3, 5, 7]
-    assert regions.telgarsky_bound(ws) >= math.prod(2 * w for w in ws) >= regions.univariate_bound(ws)
-    assert regions.montufar_lower_bound(2, [4, 4]) == (4 // 2) ** 2 * (1 + 4 + 6)
+    assert region_bounds.telgarsky_bound(ws) >= math.prod(2 * w for w in ws) >= region_bounds.univariate_bound(ws)
+    assert region_bounds.montufar_lower_bound(2, [4, 4]) == (4 // 2) ** 2 * (1 + 4 + 6)
 
 
 # ----------------------------------------------------------------------------- against brute force
@@ -187,12 +186,12 @@ def test_properties_random_nets(seed, depth, width, bias):
     pats = {r.pattern for r in regs}
     assert len(pats) == len(regs)
     assert sum(r.area for r in regs) == pytest.approx(4.0, rel=1e-9)
-    assert len(regs) <= regions.serra_bound(2, [width] * depth) <= regions.naive_bound([width] * depth)
+    assert len(regs) <= region_bounds.serra_bound(2, [width] * depth) <= region_bounds.naive_bound([width] * depth)
     assert regions.grid_patterns(net, lo, hi, 60) <= pats  # a grid can only miss regions, never invent them
     assert regions.count_pieces(regs) <= len(regs)
     # the net is the region's affine map at interior points, and the pattern there is the region's
     r = max(regs, key=lambda q: q.area)
-    pts = regions.interior_points(r, 5, seed=seed)
+    pts = geometry.interior_points(r.vertices, 5, seed=seed)
     with torch.no_grad():
         out = net(torch.tensor(pts)).numpy()
     np.testing.assert_allclose(out, pts @ r.weight.T + r.bias, atol=1e-12)
@@ -203,7 +202,7 @@ def test_properties_random_nets(seed, depth, width, bias):
         pat = tuple(np.concatenate(nets.activation_pattern(net, x)).tolist())
         assert pat == r.pattern
     # along any segment, regions never exceed prod(1 + m_l)
-    assert regions.count_regions_1d(net, lo, hi) <= regions.univariate_bound([width] * depth)
+    assert regions.count_regions_1d(net, lo, hi) <= region_bounds.univariate_bound([width] * depth)
 
 
 # ----------------------------------------------------------------------------- degenerate cases
@@ -244,7 +243,7 @@ def test_duplicate_units_give_the_same_cells():
 
 
 def test_2d_net_ignoring_second_coordinate_matches_1d():
-    tent = regions.tent_net(5)
+    tent = region_examples.tent_net(5)
     first = tent[0]
     lin = nn.Linear(2, 3, dtype=torch.float64)
     with torch.no_grad():
@@ -254,23 +253,33 @@ def test_2d_net_ignoring_second_coordinate_matches_1d():
     assert regions.count_regions_2d(net2, [0, -1], [1, 1]) == 2 ** 5 == regions.count_regions_1d(net2, [0, 0.3], [1, 0.3])
 
 
-def test_general_sequentials():
-    # consecutive Linears, a ReLU on the input, a ReLU at the end, no Linear bias
-    net = nn.Sequential(nn.ReLU(), nn.Linear(2, 4, bias=False, dtype=torch.float64), nn.Linear(4, 3, dtype=torch.float64),
-                        nn.ReLU(), nn.ReLU(), nn.Linear(3, 1, dtype=torch.float64), nn.ReLU())
+def test_mixed_biases_and_the_one_rule_for_nets():
+    # a Linear with a bias after one without: still a net of nntheory.nets, counted exactly
+    net = nn.Sequential(nn.Linear(2, 4, bias=False, dtype=torch.float64), nn.ReLU(),
+                        nn.Linear(4, 3, dtype=torch.float64), nn.ReLU(), nn.Linear(3, 1, dtype=torch.float64))
     torch.manual_seed(0)
     for p in net.parameters():
         torch.nn.init.normal_(p)
     lo, hi = np.array([-1.0, -1.0]), np.array([1.0, 1.0])
     regs = regions.regions_2d(net, lo, hi)
     assert {r.pattern for r in regs} == brute_force_2d(net, lo, hi)
-    assert regions.hidden_widths(net) == [2, 3, 3, 1]
+    assert regions.hidden_widths(net) == [4, 3]
     pts = np.random.default_rng(0).uniform(-1, 1, size=(200, 2))
     with torch.no_grad():
         out = net(torch.tensor(pts)).numpy()
     for x, y in zip(pts, out):
         r = next(r for r in regs if _inside(r.vertices, x))
         np.testing.assert_allclose(r.weight @ x + r.bias, y, atol=1e-12)
+        M, b = regions.affine_map_at(net, x)  # the same map from the activation matrices
+        np.testing.assert_allclose(M, r.weight, atol=1e-12)
+        np.testing.assert_allclose(b, r.bias, atol=1e-12)
+    # what nets.check_net refuses, regions refuses too (it used to count nets affine_map_at rejected)
+    for bad in (nn.Sequential(nn.ReLU(), nn.Linear(2, 1)), nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1)),
+                nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1), nn.ReLU())):
+        with pytest.raises(TypeError, match="layer|last layer"):
+            regions.count_regions_2d(bad, lo, hi)
+        with pytest.raises(TypeError, match="layer|last layer"):
+            regions.affine_map_at(bad, [0.0, 0.0])
 
 
 def _inside(V, x):
@@ -298,7 +307,7 @@ def test_boundary_flips_one_unit_per_boundary_for_random_nets():
     regs = regions.regions_1d(net, [-3, -1], [3, 2])
     flips = regions.boundary_flips(regs)
     assert len(flips) == len(regs) - 1 and np.all(flips == 1)
-    tent = regions.regions_1d(regions.tent_net(3), [0.0], [1.0])
+    tent = regions.regions_1d(region_examples.tent_net(3), [0.0], [1.0])
     assert np.all(regions.boundary_flips(tent) >= 1)
 
 
@@ -314,7 +323,7 @@ def test_grid_finds_everything_when_cells_are_fat_and_respects_covering_radius()
     R = math.hypot(*(hi - lo)) / (n - 1) / 2
     for r in regs:
         if r.pattern not in found:
-            assert regions.inradius(r) <= R
+            assert geometry.inradius(r.vertices) <= R
     assert found <= {r.pattern for r in regs}
 
 
@@ -326,26 +335,26 @@ def test_inradius_matches_linear_program():
         n_in = np.stack([-E[:, 1], E[:, 0]], axis=1) / np.linalg.norm(E, axis=1)[:, None]
         res = linprog([0, 0, -1], A_ub=np.hstack([-n_in, np.ones((len(V), 1))]), b_ub=-np.sum(n_in * V, axis=1),
                       bounds=[(None, None), (None, None), (0, None)], method="highs")
-        assert regions.inradius(r) == pytest.approx(res.x[2], rel=1e-7, abs=1e-12)
+        assert geometry.inradius(r.vertices) == pytest.approx(res.x[2], rel=1e-7, abs=1e-12)
 
 
 def test_inradius_and_interior_points():
     square = regions.Region2D(np.array([[0, 0], [2, 0], [2, 2], [0, 2]], float), (), np.zeros((1, 2)), np.zeros(1))
-    assert regions.inradius(square) == pytest.approx(1.0)
+    assert geometry.inradius(square.vertices) == pytest.approx(1.0)
     assert square.area == pytest.approx(4.0)
     np.testing.assert_allclose(square.centroid, [1, 1])
-    pts = regions.interior_points(square, 50, seed=0)
+    pts = geometry.interior_points(square.vertices, 50, seed=0)
     assert np.all((pts > 0) & (pts < 2))
 
 
 def test_expected_crossings_matches_simulation():
     a, b = np.array([-1.0, 0.5]), np.array([1.5, -0.5])
-    p = regions.expected_crossings_one_layer(a, b, d_in=2)
+    p = region_bounds.expected_crossings_one_layer(a, b, d_in=2)
     m, S = 8, 300
     counts = [regions.count_regions_1d(nets.relu_net([2, m, 1], bias=True, seed=s), a, b) - 1 for s in range(S)]
     sd = math.sqrt(m * p * (1 - p) / S)
     assert abs(np.mean(counts) - m * p) <= 4 * sd
-    assert regions.expected_crossings_one_layer(a, a, d_in=2) == pytest.approx(0.0, abs=1e-7)
+    assert region_bounds.expected_crossings_one_layer(a, a, d_in=2) == pytest.approx(0.0, abs=1e-7)
 
 
 def test_train_snapshots_lowers_loss_and_copies():
@@ -354,7 +363,7 @@ def test_train_snapshots_lowers_loss_and_copies():
     y = (X[:, 0] * X[:, 1] > 0).astype(float)
     net = nets.relu_net([2, 8, 8, 1], bias=True, seed=0)
     before = [p.clone() for p in net.parameters()]
-    snaps, losses = regions.train_snapshots(net, X, y, steps=100, snapshot_steps=[0, 50, 100], lr=0.02)
+    snaps, losses = region_examples.train_snapshots(net, X, y, steps=100, snapshot_steps=[0, 50, 100], lr=0.02)
     assert len(snaps) == 3 and len(losses) == 100
     assert losses[-1] < 0.8 * losses[0]
     assert all(torch.equal(p, q) for p, q in zip(before, net.parameters()))  # the input net is untouched
@@ -368,32 +377,32 @@ def test_train_snapshots_lowers_loss_and_copies():
         opt.step()
     assert max((p - q).abs().max().item() for p, q in zip(ref.parameters(), snaps[1].parameters())) < 1e-12
     with pytest.raises(ValueError, match="snapshot_steps"):
-        regions.train_snapshots(net, X, y, steps=10, snapshot_steps=[20])
+        region_examples.train_snapshots(net, X, y, steps=10, snapshot_steps=[20])
 
 
 def test_two_moons():
-    X, y = regions.two_moons(101, noise=0.0, seed=0)
+    X, y = region_examples.two_moons(101, noise=0.0, seed=0)
     assert X.shape == (101, 2) and set(np.unique(y)) == {0.0, 1.0} and (y == 0).sum() == 50
     upper, lower = X[y == 0], X[y == 1]
     np.testing.assert_allclose(np.hypot(*upper.T), 1.0)  # noiseless: points on the two half-circles
     np.testing.assert_allclose(np.hypot(lower[:, 0] - 1, lower[:, 1] - 0.5), 1.0)
-    X1, _ = regions.two_moons(50, noise=0.2, seed=3)
-    X2, _ = regions.two_moons(50, noise=0.2, seed=3)
+    X1, _ = region_examples.two_moons(50, noise=0.2, seed=3)
+    X2, _ = region_examples.two_moons(50, noise=0.2, seed=3)
     assert np.array_equal(X1, X2)
     with pytest.raises(ValueError, match="noise"):
-        regions.two_moons(10, noise=-1.0)
+        region_examples.two_moons(10, noise=-1.0)
 
 
 def test_plot_regions():
     net = nets.relu_net([2, 6, 1], bias=True, seed=0)
     regs = regions.regions_2d(net, [-1, -1], [1, 1])
     fig, ax = plt.subplots()
-    coll = regions.plot_regions(ax, regs)
+    coll = viz.plot_regions(ax, regs)
     assert len(coll.get_paths()) == len(regs)
-    coll2 = regions.plot_regions(ax, regs, values=np.arange(len(regs), dtype=float), cmap="viridis")
+    coll2 = viz.plot_regions(ax, regs, values=np.arange(len(regs), dtype=float), cmap="viridis")
     assert len(coll2.get_paths()) == len(regs)
     with pytest.raises(ValueError, match="values"):
-        regions.plot_regions(ax, regs, values=np.zeros(len(regs) + 1))
+        viz.plot_regions(ax, regs, values=np.zeros(len(regs) + 1))
     plt.close(fig)
 
 
@@ -421,21 +430,21 @@ def test_bad_input_raises_clear_errors():
     with pytest.raises(ValueError, match="end must be a point of shape"):
         regions.count_regions_1d(net2, [0, 0], [1])
     with pytest.raises(ValueError, match="finite"):
-        regions.count_regions_1d(net2, [0, np.nan], [1, 1])
+        regions.count_regions_1d(net2, [0, np.inf], [1, 1])
     with pytest.raises(ValueError, match="tol"):
         regions.count_regions_2d(net2, [-1, -1], [1, 1], tol=0.0)
-    with pytest.raises(ValueError, match="no nn.Linear"):
+    with pytest.raises(TypeError, match="layer 0 is ReLU"):
         regions.count_regions_1d(nn.Sequential(nn.ReLU()), [0.0], [1.0])
     with pytest.raises(ValueError, match="expects 4 inputs but receives 3"):
         regions.count_regions_2d(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(4, 1)), [-1, -1], [1, 1])
-    with pytest.raises(ValueError, match="n must be an int >= 2"):
+    with pytest.raises(ValueError, match="n must be >= 2"):
         regions.grid_patterns(net2, [-1, -1], [1, 1], 1)
-    with pytest.raises(ValueError, match="widths must contain positive ints"):
-        regions.serra_bound(2, [3, 0])
+    with pytest.raises(ValueError, match=r"widths\[1\] must be >= 1"):
+        region_bounds.serra_bound(2, [3, 0])
     with pytest.raises(ValueError, match="n0"):
-        regions.serra_bound(0, [3])
+        region_bounds.serra_bound(0, [3])
     with pytest.raises(ValueError, match="depth"):
-        regions.tent_net(0)
+        region_examples.tent_net(0)
     with pytest.raises(ValueError, match="empty"):
         regions.count_pieces([])
     with pytest.raises(TypeError, match="Region1D"):

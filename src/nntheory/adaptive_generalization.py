@@ -2,29 +2,31 @@
 
 Part 1 (exact, numpy): the least-squares problem of Wilson, Roelofs, Stern, Srebro and Recht, on which
 AdaGrad/RMSProp/Adam started at 0 reach ``sign(X^T y) / 4`` (test error ``1 - p``) while gradient
-descent reaches the minimum-norm interpolant (test error 0).
+descent reaches the minimum-norm interpolant (test error 0). The objective is
+``objectives.least_squares(X, y, mean=False)``, the error ``objectives.classification_error(X, y, w)``.
 
-Part 2 (torch): their experimental protocol -- tune the learning rate of each method on a small grid by
-final training loss, rerun the best one over several seeds, record train/test curves -- on scikit-learn's
-bundled ``load_digits`` (no download), with a one-hidden-layer ReLU MLP from ``nets.relu_net``.
+Part 2: their experimental protocol -- tune the learning rate of each method on a small grid by final
+training loss, rerun the best one over several seeds, record train/test curves -- on scikit-learn's bundled
+``load_digits`` (no download), with a one-hidden-layer ReLU MLP from ``nets.relu_net``, in float64. The
+methods are ``nntheory.optim``'s optimizers; torch only computes the loss gradients (autograd).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
+from functools import partial
 
 import numpy as np
 import torch
 
-from nntheory import nets
+from nntheory import _validate as v
+from nntheory import nets, optim
 from nntheory.implicit_bias import min_norm_solution  # noqa: F401  (re-exported: GD's limit in the construction)
 
 __all__ = [
-    "WilsonData", "wilson_data", "sign_solution", "min_norm_solution", "min_norm_dual", "least_squares",
-    "classification_error", "cosine",
-    "METHODS", "DigitsSplit", "digits_split", "train_runs", "train_digits", "Protocol", "run_protocol",
+    "WilsonData", "wilson_data", "sign_solution", "min_norm_solution", "min_norm_dual", "cosine",
+    "METHODS", "DigitsSplit", "digits_split", "Curves", "train_runs", "train_digits", "Protocol", "run_protocol",
 ]
 
 
@@ -32,28 +34,9 @@ __all__ = [
 # Part 1: the construction
 # --------------------------------------------------------------------------------------------------
 
-def _check_int(name: str, value: object, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
-
-
-def _check_xy(X: object, y: object) -> tuple[np.ndarray, np.ndarray]:
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    if X.ndim != 2:
-        raise ValueError(f"X must be a 2-D array (n, d), got shape {X.shape}")
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must be a 1-D array with one entry per row of X ({X.shape[0]}), got shape {y.shape}")
-    if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
-        raise ValueError("X and y must be finite")
-    return X, y
-
-
 @dataclass(frozen=True)
 class WilsonData:
-    """Training set ``(X, y)`` with ``X`` of shape (n, 3 + 5 n), and test set ``(X_test, y_test)`` in the same columns."""
+    """Training set ``(X, y)``, ``X`` of shape (n, 3 + 5 n), and test set ``(X_test, y_test)`` in the same columns."""
 
     X: np.ndarray
     y: np.ndarray
@@ -71,11 +54,12 @@ def wilson_data(n: int, p: float, *, n_test: int = 0, seed: int = 0) -> WilsonDa
     any method started at 0 keeps those weights at exactly 0, and we drop the columns: a test row is
     ``(y, 1, 1, 0, ..., 0)``.
     """
-    n = _check_int("n", n, 1)
-    n_test = _check_int("n_test", n_test, 0)
-    if isinstance(p, bool) or not isinstance(p, Real) or not (0.5 < p < 1.0):
-        raise ValueError(f"p must be a number in the open interval (1/2, 1), got {p!r}")
-    rng = np.random.default_rng(seed)
+    n = v.integer(n, "n", least=1)
+    n_test = v.integer(n_test, "n_test", least=0)
+    p = v.real(p, "p")
+    if not 0.5 < p < 1.0:
+        raise ValueError(f"p must lie in the open interval (1/2, 1), got {p!r}")
+    rng = np.random.default_rng(v.integer(seed, "seed", least=0))
     while True:
         y = np.where(rng.random(n) < p, 1.0, -1.0)
         if y.sum() > 0:
@@ -93,12 +77,13 @@ def wilson_data(n: int, p: float, *, n_test: int = 0, seed: int = 0) -> WilsonDa
     return WilsonData(X, y, X_test, y_test)
 
 
-def sign_solution(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+def sign_solution(X: object, y: object) -> np.ndarray:
     """The interpolant ``sign(X^T y) / c`` of Wilson et al.'s lemma, where ``X sign(X^T y) = c y``.
 
     Raises ``ValueError`` if ``X sign(X^T y)`` is not a positive multiple of ``y`` (the lemma's hypothesis).
     """
-    X, y = _check_xy(X, y)
+    X = v.matrix(X, "X")
+    y = v.vector(y, "y", X.shape[0])
     s = np.sign(X.T @ y)
     u = X @ s
     c = float(u @ y) / float(y @ y) if np.any(y) else 0.0
@@ -113,53 +98,17 @@ def min_norm_dual(n_pos: int, n_neg: int) -> tuple[float, float]:
     Every positive example gets ``a_+ = (5 + 4 N) / D`` and every negative one ``a_- = -(1 + 4 P) / D``
     with ``D = 5 + 15 P + 3 N + 8 P N`` (P, N the class counts).
     """
-    P = _check_int("n_pos", n_pos, 0)
-    N = _check_int("n_neg", n_neg, 0)
+    P = v.integer(n_pos, "n_pos", least=0)
+    N = v.integer(n_neg, "n_neg", least=0)
     if P + N == 0:
         raise ValueError("n_pos + n_neg must be at least 1")
     D = 5 + 15 * P + 3 * N + 8 * P * N
     return (5 + 4 * N) / D, -(1 + 4 * P) / D
 
 
-def least_squares(X: np.ndarray, y: np.ndarray) -> tuple[Callable, Callable, Callable]:
-    """``(loss, grad, hess)`` of ``f(w) = ||X w - y||^2 / 2``, each a function of a numpy vector w."""
-    X, y = _check_xy(X, y)
-    H = X.T @ X
-
-    def _w(w: np.ndarray) -> np.ndarray:
-        w = np.asarray(w, dtype=float)
-        if w.shape != (X.shape[1],):
-            raise ValueError(f"w must have shape ({X.shape[1]},), got {w.shape}")
-        return w
-
-    def loss(w: np.ndarray) -> float:
-        r = X @ _w(w) - y
-        return 0.5 * float(r @ r)
-
-    def grad(w: np.ndarray) -> np.ndarray:
-        return X.T @ (X @ _w(w) - y)
-
-    def hess(w: np.ndarray) -> np.ndarray:
-        _w(w)
-        return H.copy()
-
-    return loss, grad, hess
-
-
-def classification_error(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
-    """Fraction of rows with ``sign(x_i . w) != y_i`` (a score of exactly 0 counts as an error)."""
-    X, y = _check_xy(X, y)
-    w = np.asarray(w, dtype=float)
-    if w.shape != (X.shape[1],):
-        raise ValueError(f"w must have shape ({X.shape[1]},) to match X, got {w.shape}")
-    if y.size == 0:
-        raise ValueError("need at least one example to measure an error")
-    return float(np.mean(np.sign(X @ w) != y))
-
-
-def cosine(a: np.ndarray, b: np.ndarray) -> float:
+def cosine(a: object, b: object) -> float:
     """Cosine of the angle between two nonzero vectors of the same shape."""
-    a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+    a, b = v.array(a, "a").ravel(), v.array(b, "b").ravel()
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same size, got {a.size} and {b.size}")
     na, nb = np.linalg.norm(a), np.linalg.norm(b)
@@ -169,22 +118,22 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # --------------------------------------------------------------------------------------------------
-# Part 2: the protocol on real data (scikit-learn's bundled digits, a small MLP, torch.optim)
+# Part 2: the protocol on real data (scikit-learn's bundled digits, a small MLP, nntheory.optim)
 # --------------------------------------------------------------------------------------------------
 
-#: torch.optim constructors for the methods compared by Wilson et al. (heavy ball with momentum 0.9).
-METHODS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "SGD": lambda params, lr: torch.optim.SGD(params, lr=lr),
-    "HB": lambda params, lr: torch.optim.SGD(params, lr=lr, momentum=0.9),
-    "AdaGrad": lambda params, lr: torch.optim.Adagrad(params, lr=lr),
-    "RMSProp": lambda params, lr: torch.optim.RMSprop(params, lr=lr),
-    "Adam": lambda params, lr: torch.optim.Adam(params, lr=lr),
+#: nntheory.optim optimizers (called with ``lr=...``) for the methods compared by Wilson et al.
+METHODS: dict[str, Callable[..., optim.Optimizer]] = {
+    "SGD": optim.GD,
+    "HB": partial(optim.HeavyBall, momentum=0.9),
+    "AdaGrad": optim.AdaGrad,
+    "RMSProp": optim.RMSProp,
+    "Adam": optim.Adam,
 }
 
 
 @dataclass(frozen=True)
 class DigitsSplit:
-    """Standardized digits features (float32 tensors) and integer labels, split into train and test."""
+    """Standardized digits features (float64 tensors) and integer labels, split into train and test."""
 
     X_train: torch.Tensor
     y_train: torch.Tensor
@@ -197,95 +146,131 @@ def digits_split(*, n_train: int = 600, seed: int = 0) -> DigitsSplit:
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    n_train = _check_int("n_train", n_train, 10)
+    n_train = v.integer(n_train, "n_train", least=10)
     if n_train >= len(y):
         raise ValueError(f"n_train must leave a test set (< {len(y)}), got {n_train}")
-    perm = np.random.default_rng(seed).permutation(len(y))
+    perm = np.random.default_rng(v.integer(seed, "seed", least=0)).permutation(len(y))
     tr, te = perm[:n_train], perm[n_train:]
     mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
     std[std == 0] = 1.0  # constant border pixels
-    Z = (X - mean) / std
-    f = lambda a: torch.tensor(a, dtype=torch.float32)  # noqa: E731
-    g = lambda a: torch.tensor(a, dtype=torch.long)  # noqa: E731
-    return DigitsSplit(f(Z[tr]), g(y[tr]), f(Z[te]), g(y[te]))
+    Z = torch.tensor((X - mean) / std, dtype=torch.float64)
+    labels = torch.tensor(y, dtype=torch.long)
+    return DigitsSplit(Z[tr], labels[tr], Z[te], labels[te])
 
 
-def _check_lr(lr: object) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, Real) or not (lr > 0 and np.isfinite(lr)):
-        raise ValueError(f"lr must be a positive finite number, got {lr!r}")
-    return float(lr)
+@dataclass(frozen=True)
+class Curves:
+    """Per-epoch ``train_loss`` (mean cross-entropy on the training set), ``train_err`` and ``test_err`` (fractions).
+
+    Shape ``(runs, epochs + 1)`` from ``train_runs``, ``(epochs + 1,)`` for one run; column 0 is the initialization.
+    """
+
+    train_loss: np.ndarray
+    train_err: np.ndarray
+    test_err: np.ndarray
+
+    def run(self, r: int) -> Curves:
+        """The curves of run ``r`` alone."""
+        return Curves(self.train_loss[r], self.train_err[r], self.test_err[r])
+
+
+class _MLPs:
+    """R one-hidden-layer MLPs whose parameters are the rows of one ``(R, P)`` float64 array.
+
+    Row r is the concatenation of ``W1 (d, h)``, ``b1 (1, h)``, ``W2 (h, k)`` and ``b2 (1, k)`` of run r, drawn
+    by ``nets.relu_net(widths, bias=True, seed=seeds[r], dtype=torch.float32)`` and widened to float64 (relu_net
+    draws other numbers for each dtype; these are the initial weights the book's float32 protocol had).
+    """
+
+    def __init__(self, widths: list[int], seeds: list[int]) -> None:
+        d, h, k = widths
+        self.shapes = [(d, h), (1, h), (h, k), (1, k)]
+        self.ends = np.cumsum([0] + [a * b for a, b in self.shapes])
+        rows = []
+        for seed in seeds:
+            net = nets.relu_net(widths, bias=True, seed=seed, dtype=torch.float32)
+            parts = (net[0].weight.T, net[0].bias[None], net[2].weight.T, net[2].bias[None])
+            rows.append(np.concatenate([p.detach().double().numpy().ravel() for p in parts]))
+        self.theta0 = np.stack(rows)
+
+    def logits(self, theta: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(R, B, k)`` of the R nets with parameters ``theta (R, P)`` on inputs ``X (R, B, d)``."""
+        W1, b1, W2, b2 = (theta[:, a:b].reshape(-1, *s) for a, b, s in zip(self.ends[:-1], self.ends[1:], self.shapes))
+        return torch.relu(X @ W1 + b1) @ W2 + b2
+
+    def gradients(self, theta: np.ndarray, X: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+        """Row r: the gradient of run r's mean cross-entropy on its batch ``(X[r], y[r])``, by autograd."""
+        params = torch.from_numpy(theta).requires_grad_(True)
+        out = self.logits(params, X)
+        # the sum of the runs' mean losses: run r's gradient is that of its own loss
+        loss = torch.nn.functional.cross_entropy(out.flatten(0, 1), y.flatten(), reduction="sum") / y.shape[1]
+        loss.backward()
+        return params.grad.numpy()
+
+    @torch.no_grad()
+    def evaluate(self, theta: np.ndarray, data: DigitsSplit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per run: mean cross-entropy and error on the training set, error on the test set."""
+        R, t = theta.shape[0], torch.from_numpy(theta)
+        out = self.logits(t, data.X_train.expand(R, -1, -1))
+        y = data.y_train.expand(R, -1)
+        loss = torch.nn.functional.cross_entropy(out.transpose(1, 2), y, reduction="none").mean(1)
+        test_out = self.logits(t, data.X_test.expand(R, -1, -1))
+        return (loss.numpy(), (out.argmax(2) != y).double().mean(1).numpy(),
+                (test_out.argmax(2) != data.y_test).double().mean(1).numpy())
+
+
+def _check_runs(method: str, lrs: Sequence[float], seeds: Sequence[int], **counts: int) -> tuple:
+    """Validated ``(lrs, seeds, counts)`` of ``train_runs``."""
+    v.choice(method, "method", list(METHODS))
+    lrs = [v.positive(lr, "lr") for lr in lrs]
+    seeds = [v.integer(s, "seed", least=0) for s in seeds]
+    if len(lrs) != len(seeds) or not lrs:
+        raise ValueError(f"lrs and seeds must be non-empty and of equal length, got {len(lrs)} and {len(seeds)}")
+    return lrs, seeds, {k: v.integer(c, k, least=1) for k, c in counts.items()}
 
 
 def train_runs(data: DigitsSplit, method: str, lrs: Sequence[float], seeds: Sequence[int], *, epochs: int = 20,
-               batch_size: int = 32, hidden: int = 64) -> dict[str, np.ndarray]:
+               batch_size: int = 32, hidden: int = 64) -> Curves:
     """Train one MLP per pair ``(lrs[r], seeds[r])`` with minibatch ``method``, all at once; per-epoch curves.
 
-    Run r starts from ``nets.relu_net([64, hidden, 10], bias=True, seed=seeds[r])`` and draws its own batch
-    order from ``seeds[r]``. The runs share one autograd graph (batched matrix products) and one optimizer with
-    a parameter group per run; since every method here acts coordinate by coordinate and the total loss is the
-    sum of the runs' losses, each run follows exactly the iterates it would follow alone.
-    Returns ``train_loss`` (mean cross-entropy on the whole training set), ``train_err`` and ``test_err``
-    (fractions misclassified), each of shape ``(runs, epochs + 1)``; column 0 is the initialization.
+    Run r starts from the seeded ``nets.relu_net([64, hidden, 10], bias=True, seed=seeds[r])`` (see ``_MLPs``)
+    and draws its own batch order from ``seeds[r]``; everything is computed in float64. The runs' parameters
+    are the rows of one array; one batched autograd pass gives every run's gradient (of the sum of the runs'
+    losses, so row r is run r's own gradient), and each run has its own ``nntheory.optim`` optimizer and state,
+    built with its own lr (``METHODS[method](lr=lrs[r])``), rather than one optimizer with a per-coordinate lr
+    vector: the hyper-parameters stay validated scalars and run r's update is, operation for operation, the
+    one it would take alone. So each run follows exactly the iterates it would follow alone.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}")
-    lrs = [_check_lr(lr) for lr in lrs]
-    seeds = [_check_int("seed", s, 0) for s in seeds]
-    if len(lrs) != len(seeds) or not lrs:
-        raise ValueError(f"lrs and seeds must be non-empty and of equal length, got {len(lrs)} and {len(seeds)}")
-    epochs = _check_int("epochs", epochs, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    hidden = _check_int("hidden", hidden, 1)
-    widths = [data.X_train.shape[1], hidden, int(data.y_train.max()) + 1]
-    runs = []  # per run: [W1 (d, h), b1 (1, h), W2 (h, k), b2 (1, k)], leaves of the graph
-    for seed in seeds:
-        net = nets.relu_net(widths, bias=True, seed=seed, dtype=torch.float32)
-        runs.append([t.detach().clone().requires_grad_(True) for t in
-                     (net[0].weight.T, net[0].bias[None], net[2].weight.T, net[2].bias[None])])
-    opt = METHODS[method]([{"params": ps, "lr": lr} for ps, lr in zip(runs, lrs)], lrs[0])
+    lrs, seeds, kw = _check_runs(method, lrs, seeds, epochs=epochs, batch_size=batch_size, hidden=hidden)
+    mlps = _MLPs([data.X_train.shape[1], kw["hidden"], int(data.y_train.max()) + 1], seeds)
+    opts = [METHODS[method](lr=lr) for lr in lrs]
+    theta = mlps.theta0.copy()
+    states = [opt.init(row) for opt, row in zip(opts, theta)]
     gens = [torch.Generator().manual_seed(10_000 + seed) for seed in seeds]
-    n, R = len(data.y_train), len(runs)
-    ce = torch.nn.functional.cross_entropy
-
-    def logits(X: torch.Tensor) -> torch.Tensor:  # X: (R, B, d) -> (R, B, k)
-        W1, b1, W2, b2 = (torch.stack(ps) for ps in zip(*runs))
-        return torch.relu(X @ W1 + b1) @ W2 + b2
-
-    curves = {k: np.empty((R, epochs + 1)) for k in ("train_loss", "train_err", "test_err")}
-
-    def record(e: int) -> None:
-        with torch.no_grad():
-            out = logits(data.X_train.expand(R, -1, -1))
-            for r in range(R):
-                curves["train_loss"][r, e] = float(ce(out[r], data.y_train))
-            curves["train_err"][:, e] = (out.argmax(2) != data.y_train).float().mean(1).numpy()
-            test_out = logits(data.X_test.expand(R, -1, -1))
-            curves["test_err"][:, e] = (test_out.argmax(2) != data.y_test).float().mean(1).numpy()
-
+    n, B = len(data.y_train), kw["batch_size"]
+    rows = [mlps.evaluate(theta, data)]
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # nets this small run fastest, and least disturbed by other jobs, on one thread
     try:
-        record(0)
-        for e in range(1, epochs + 1):
-            perms = torch.stack([torch.randperm(n, generator=g) for g in gens])
-            for k in range(0, n, batch_size):
-                idx = perms[:, k:k + batch_size]                      # (R, B): each run its own batch
-                opt.zero_grad()
-                out = logits(data.X_train[idx])
-                # the sum of the runs' mean losses: run r's gradient is that of its own loss
-                ce(out.flatten(0, 1), data.y_train[idx].flatten(), reduction="sum").div(idx.shape[1]).backward()
-                opt.step()
-            record(e)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging lr gives non-finite curves, not warnings
+            for _ in range(kw["epochs"]):
+                perms = torch.stack([torch.randperm(n, generator=g) for g in gens])
+                for k in range(0, n, B):
+                    idx = perms[:, k:k + B]  # (R, B): each run its own batch
+                    grads = mlps.gradients(theta, data.X_train[idx], data.y_train[idx])
+                    for r, opt in enumerate(opts):
+                        u, states[r] = opt.update(grads[r], states[r])
+                        theta[r] += u
+                rows.append(mlps.evaluate(theta, data))
     finally:
         torch.set_num_threads(threads)
-    return curves
+    return Curves(*(np.stack(c, axis=1) for c in zip(*rows)))
 
 
 def train_digits(data: DigitsSplit, method: str, lr: float, *, seed: int, epochs: int = 20,
-                 batch_size: int = 32, hidden: int = 64) -> dict[str, np.ndarray]:
+                 batch_size: int = 32, hidden: int = 64) -> Curves:
     """One run of ``train_runs``: curves of length ``epochs + 1`` for ``method`` at step ``lr`` from ``seed``."""
-    out = train_runs(data, method, [lr], [seed], epochs=epochs, batch_size=batch_size, hidden=hidden)
-    return {k: v[0] for k, v in out.items()}
+    return train_runs(data, method, [lr], [seed], epochs=epochs, batch_size=batch_size, hidden=hidden).run(0)
 
 
 @dataclass(frozen=True)
@@ -294,7 +279,31 @@ class Protocol:
 
     grid: dict[str, dict[float, float]]          # method -> lr -> final training loss (tuning seed)
     best_lr: dict[str, float]                    # method -> lr with the smallest final training loss
-    curves: dict[str, dict[str, np.ndarray]]     # method -> key -> array (seeds, epochs + 1)
+    curves: dict[str, Curves]                    # method -> curves of shape (seeds, epochs + 1)
+
+
+def _tune(data: DigitsSplit, method: str, grid_lrs: Sequence[float], seed: int, max_extensions: int,
+          kw: dict) -> tuple[dict[float, float], float]:
+    """The tried rates' final training losses on ``seed`` and the winner, extending the grid at an edge."""
+    todo = sorted({v.positive(lr, "lr") for lr in grid_lrs})
+    if not todo:
+        raise ValueError(f"the lr grid of {method!r} is empty")
+    if max_extensions and len(todo) < 2:
+        raise ValueError(f"the lr grid of {method!r} needs two rates to be extended (or max_extensions=0)")
+    tried: dict[float, float] = {}
+    for extension in range(max_extensions + 1):
+        tuning = train_runs(data, method, todo, [seed] * len(todo), **kw)
+        tried.update({lr: float(loss) for lr, loss in zip(todo, tuning.train_loss[:, -1])})
+        finite = {lr: loss for lr, loss in sorted(tried.items()) if np.isfinite(loss)}
+        if not finite:
+            raise ValueError(f"every lr in the grid of {method!r} diverged: {tried}")
+        winner = min(finite, key=finite.get)  # the first minimum in ascending order: ties go to the smaller lr
+        rates = sorted(tried)
+        if extension == max_extensions or rates[0] < winner < rates[-1]:
+            break
+        new = rates[-1] ** 2 / rates[-2] if winner == rates[-1] else rates[0] ** 2 / rates[1]
+        todo = [float(f"{new:.12g}")]  # 0.3 * 3 is 0.9, not 0.8999999999999999
+    return dict(sorted(tried.items())), winner
 
 
 def run_protocol(data: DigitsSplit, lrs: dict[str, Sequence[float]], seeds: Sequence[int], *, epochs: int = 20,
@@ -306,36 +315,15 @@ def run_protocol(data: DigitsSplit, lrs: dict[str, Sequence[float]], seeds: Sequ
     the grid's last (first) two rates, up to ``max_extensions`` times. A diverged run (non-finite final loss)
     never wins; ties go to the smaller rate.
     """
-    seeds = [_check_int("seed", s, 0) for s in seeds]
+    seeds = [v.integer(s, "seed", least=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must list at least one seed")
     if not lrs:
         raise ValueError("lrs must map at least one method to its grid of learning rates")
-    max_extensions = _check_int("max_extensions", max_extensions, 0)
+    max_extensions = v.integer(max_extensions, "max_extensions", least=0)
     kw = dict(epochs=epochs, batch_size=batch_size, hidden=hidden)
-    grid: dict[str, dict[float, float]] = {}
-    best: dict[str, float] = {}
-    curves: dict[str, dict[str, np.ndarray]] = {}
+    grid, best, curves = {}, {}, {}
     for method, grid_lrs in lrs.items():
-        todo = sorted({_check_lr(lr) for lr in grid_lrs})
-        if not todo:
-            raise ValueError(f"the lr grid of {method!r} is empty")
-        if max_extensions and len(todo) < 2:
-            raise ValueError(f"the lr grid of {method!r} needs two rates to be extended (or max_extensions=0)")
-        tried: dict[float, float] = {}
-        for extension in range(max_extensions + 1):
-            tuning = train_runs(data, method, todo, [seeds[0]] * len(todo), **kw)
-            tried.update({lr: float(v) for lr, v in zip(todo, tuning["train_loss"][:, -1])})
-            finite = {lr: v for lr, v in sorted(tried.items()) if np.isfinite(v)}
-            if not finite:
-                raise ValueError(f"every lr in the grid of {method!r} diverged: {tried}")
-            winner = min(finite, key=finite.get)  # the first minimum in ascending order: ties go to the smaller lr
-            rates = sorted(tried)
-            if extension == max_extensions or rates[0] < winner < rates[-1]:
-                break
-            new = rates[-1] ** 2 / rates[-2] if winner == rates[-1] else rates[0] ** 2 / rates[1]
-            todo = [float(f"{new:.12g}")]  # 0.3 * 3 is 0.9, not 0.8999999999999999
-        grid[method] = dict(sorted(tried.items()))
-        best[method] = winner
-        curves[method] = train_runs(data, method, [winner] * len(seeds), seeds, **kw)
+        grid[method], best[method] = _tune(data, method, grid_lrs, seeds[0], max_extensions, kw)
+        curves[method] = train_runs(data, method, [best[method]] * len(seeds), seeds, **kw)
     return Protocol(grid, best, curves)

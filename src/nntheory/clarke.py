@@ -9,90 +9,53 @@ avoid the (measure-zero) non-differentiable set with probability one, and autogr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import minimize
-from scipy.spatial import ConvexHull, QhullError
+
+from . import _validate as v
+from . import geometry, nets
 
 __all__ = [
-    "as_float64",
     "autodiff_derivative",
     "gradient",
     "clarke_samples",
     "clarke_interval",
     "clarke_hull_2d",
-    "hull_vertices_2d",
-    "min_norm_element",
     "subdifferential_interval",
     "supporting_gap",
     "relu2",
     "relu3",
-    "hull_distance",
+    "MinNormFlow",
     "min_norm_flow",
     "autodiff_table",
     "cone_gradients_2d",
-    "hausdorff",
 ]
 
 DEFAULT_SAMPLES = 2001
+_F = "a scalar function of a float64 torch tensor"
 
 
-def _check_callable(f: object) -> None:
-    if not callable(f):
-        raise TypeError(f"f must be callable (a function of a torch tensor), got {type(f).__name__}")
-
-
-def _positive_float(name: str, value: object) -> float:
-    """``value`` as a positive finite float, or a TypeError/ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a positive float, got {value!r}")
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite float, got {value!r}")
-    return float(value)
-
-
-def _int_at_least(name: str, value: object, least: int) -> int:
-    """``value`` as an int ``>= least``, or a TypeError/ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < least:
-        raise ValueError(f"{name} must be at least {least}, got {value}")
-    return int(value)
-
-
-def _check_radius_samples(radius: float, samples: int) -> None:
-    _positive_float("radius", radius)
-    _int_at_least("samples", samples, 2)
-
-
-def as_float64(x: object, name: str = "x") -> torch.Tensor:
-    """``x`` (number, array or tensor) as a detached float64 tensor, or a TypeError naming ``name``."""
-    if isinstance(x, torch.Tensor):
-        return x.detach().to(torch.float64)
-    try:
-        return torch.as_tensor(np.asarray(x, dtype=np.float64))
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a real number or array, got {type(x).__name__}") from err
+def _radius_samples(radius: object, samples: object) -> tuple[float, int]:
+    return v.positive(radius, "radius"), v.integer(samples, "samples", least=2)
 
 
 def _as_point(x: object, *, scalar: bool) -> torch.Tensor:
-    """Convert a point to a float64 tensor: 0-d if ``scalar`` else 1-d."""
-    t = as_float64(x)
+    """A point as a float64 tensor: 0-d if ``scalar`` else 1-d."""
+    t = v.tensor64(x, "x")
     if scalar:
         if t.numel() != 1 or t.ndim > 1:
             raise ValueError(f"x must be a scalar point for f: R -> R, got shape {tuple(t.shape)}")
-        t = t.reshape(())
-    elif t.ndim != 1:
+        return t.reshape(())
+    if t.ndim != 1:
         raise ValueError(f"x must be a 1-d point for f: R^d -> R, got shape {tuple(t.shape)}")
-    if not torch.isfinite(t).all():
-        raise ValueError(f"x must be finite, got {t.tolist()}")
     return t
 
 
 def gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """Autograd gradient of scalar ``f`` at the float64 tensor ``x`` (zeros if f ignores x)."""
-    _check_callable(f)
+    v.function(f, "f", _F)
     xx = x.detach().clone().requires_grad_(True)
     y = f(xx)
     if not isinstance(y, torch.Tensor):
@@ -127,10 +90,9 @@ def clarke_samples(
     With ``batched=True``, ``f`` maps an ``(n, d)`` tensor to the ``(n,)`` values row by row, and one
     backward pass gives every gradient (much faster; the rows must not interact).
     """
-    _check_callable(f)
-    _check_radius_samples(radius, samples)
-    if not isinstance(batched, bool):
-        raise TypeError(f"batched must be a bool, got {batched!r}")
+    v.function(f, "f", _F)
+    radius, samples = _radius_samples(radius, samples)
+    v.boolean(batched, "batched")
     p = _as_point(x, scalar=False)
     d = p.numel()
     rng = np.random.default_rng(seed)
@@ -168,8 +130,8 @@ def clarke_interval(
     seed: int = 0,
 ) -> tuple[float, float]:
     """Clarke differential of ``f: R -> R`` at ``x`` as ``(lo, hi)``, from gradients at nearby points."""
-    _check_callable(f)
-    _check_radius_samples(radius, samples)
+    v.function(f, "f", _F)
+    radius, samples = _radius_samples(radius, samples)
     p = _as_point(x, scalar=True)
     rng = np.random.default_rng(seed)
     # half the points on each side, so one-sided limits are always seen
@@ -195,87 +157,20 @@ def clarke_hull_2d(
         raise ValueError(f"x must be a point of R^2, got shape {tuple(p.shape)}")
     g = clarke_samples(f, p, radius=radius, samples=samples, seed=seed, batched=batched)
     # gradients on one smooth piece agree up to O(radius); rounding merges them
-    pts = np.unique(np.round(g, decimals), axis=0)
-    return hull_vertices_2d(pts)
-
-
-def hull_vertices_2d(points: np.ndarray) -> np.ndarray:
-    """Convex-hull vertices of 2-D points (counter-clockwise); a segment or a point when degenerate."""
-    pts = np.unique(np.asarray(points, dtype=float).reshape(-1, 2), axis=0)
-    if len(pts) <= 2:
-        return pts
-    try:
-        return pts[ConvexHull(pts).vertices]
-    except QhullError:
-        # collinear: the hull is the segment between the two extreme points
-        direction = pts[-1] - pts[0]
-        proj = pts @ direction
-        return pts[[int(np.argmin(proj)), int(np.argmax(proj))]]
-
-
-def min_norm_element(points: np.ndarray) -> np.ndarray:
-    """The point of smallest Euclidean norm in the convex hull of the rows of ``points``."""
-    g = np.asarray(points, dtype=float)
-    if g.ndim != 2 or len(g) == 0:
-        raise ValueError(f"points must be a non-empty (k, d) array, got shape {g.shape}")
-    if not np.isfinite(g).all():
-        raise ValueError("points contain NaN or infinite entries")
-    k = len(g)
-    if k == 1:
-        return g[0].copy()
-    if g.shape[1] == 1:  # an interval: clip 0 into it
-        return np.array([min(max(0.0, g.min()), g.max())])
-    if g.shape[1] == 2:
-        return _min_norm_polygon(hull_vertices_2d(g))
-    gram = g @ g.T
-    res = minimize(
-        lambda lam: lam @ gram @ lam,
-        np.full(k, 1.0 / k),
-        jac=lambda lam: 2.0 * gram @ lam,
-        bounds=[(0.0, 1.0)] * k,
-        constraints=[{"type": "eq", "fun": lambda lam: lam.sum() - 1.0, "jac": lambda lam: np.ones(k)}],
-        method="SLSQP",
-        options={"ftol": 1e-15, "maxiter": 500},
-    )
-    lam = np.clip(res.x, 0.0, None)
-    return (lam / lam.sum()) @ g
-
-
-def _closest_on_segment(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The point of the segment [a, b] nearest the origin."""
-    d = b - a
-    dd = float(d @ d)
-    t = 0.0 if dd == 0.0 else min(max(-float(a @ d) / dd, 0.0), 1.0)
-    return a + t * d
-
-
-def _min_norm_polygon(v: np.ndarray) -> np.ndarray:
-    """Exact min-norm point of a convex polygon (counter-clockwise vertices), a segment or a point."""
-    if len(v) == 1:
-        return v[0].copy()
-    if len(v) == 2:
-        return _closest_on_segment(v[0], v[1])
-    nxt = np.roll(v, -1, axis=0)
-    cross = (nxt[:, 0] - v[:, 0]) * (-v[:, 1]) - (nxt[:, 1] - v[:, 1]) * (-v[:, 0])
-    if np.all(cross >= 0):  # the origin is inside (left of every edge)
-        return np.zeros(2)
-    cands = [_closest_on_segment(a, b) for a, b in zip(v, nxt)]
-    return min(cands, key=lambda c: float(c @ c))
+    return geometry.hull_vertices_2d(np.unique(np.round(g, decimals), axis=0))
 
 
 def subdifferential_interval(
     f: Callable[[float], float], x: float, points: np.ndarray
 ) -> tuple[float, float] | None:
     """Slopes ``s`` with ``f(x') >= f(x) + s (x' - x)`` for every ``x'`` in ``points``; ``None`` if there are none."""
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    pts = np.asarray(points, dtype=float).ravel()
-    if pts.size == 0 or not np.isfinite(pts).all():
-        raise ValueError("points must be a non-empty array of finite numbers")
-    fx = float(f(float(x)))
+    v.function(f, "f", "a function of a float")
+    x = v.real(x, "x")
+    pts = v.array(points, "points").ravel()
     left, right = pts[pts < x], pts[pts > x]
     if left.size == 0 or right.size == 0:
         raise ValueError("points must contain points on both sides of x")
+    fx = float(f(x))
     lo = max((fx - float(f(p))) / (x - p) for p in left)
     hi = min((float(f(p)) - fx) / (p - x) for p in right)
     return None if lo > hi else (lo, hi)
@@ -286,17 +181,13 @@ def subdifferential_interval(
 
 def supporting_gap(f: Callable[[float], float], x: float, slopes: np.ndarray, points: np.ndarray) -> np.ndarray:
     """For each slope ``s``: ``min_p f(p) - f(x) - s (p - x)`` over ``points`` (>= 0 iff the line supports f there)."""
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    s = np.asarray(slopes, dtype=float).ravel()
-    pts = np.asarray(points, dtype=float).ravel()
-    if s.size == 0 or not np.isfinite(s).all():
-        raise ValueError("slopes must be a non-empty array of finite numbers")
-    if pts.size == 0 or not np.isfinite(pts).all():
-        raise ValueError("points must be a non-empty array of finite numbers")
-    if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating)) or not np.isfinite(x):
-        raise ValueError(f"x must be a finite real number, got {x!r}")
-    fx = float(f(float(x)))
+    v.function(f, "f", "a function of a float")
+    s = v.array(slopes, "slopes").ravel()
+    pts = v.array(points, "points").ravel()
+    if s.size == 0 or pts.size == 0:
+        raise ValueError(f"slopes and points must be non-empty, got {s.size} slopes and {pts.size} points")
+    x = v.real(x, "x")
+    fx = float(f(x))
     fp = np.array([float(f(float(p))) for p in pts])
     return np.min(fp[None, :] - fx - s[:, None] * (pts[None, :] - x), axis=1)
 
@@ -311,71 +202,55 @@ def relu3(t: torch.Tensor) -> torch.Tensor:
     return 0.5 * (torch.relu(t) + relu2(t))
 
 
-def hull_distance(point: np.ndarray, points: np.ndarray) -> float:
-    """Euclidean distance from ``point`` to the convex hull of the rows of ``points``."""
-    g = np.asarray(points, dtype=float)
-    p = np.asarray(point, dtype=float).ravel()
-    if g.ndim != 2 or len(g) == 0:
-        raise ValueError(f"points must be a non-empty (k, d) array, got shape {g.shape}")
-    if p.shape != (g.shape[1],):
-        raise ValueError(f"point must have shape ({g.shape[1]},) to match points, got {p.shape}")
-    if not np.isfinite(p).all():
-        raise ValueError("point contains NaN or infinite entries")
-    return float(np.linalg.norm(min_norm_element(_reduce(g - p))))
+@dataclass(frozen=True)
+class MinNormFlow:
+    """Record of :func:`min_norm_flow`: iterates ``w`` ``(steps + 1, d)``, directions ``v`` and radii ``(steps,)``."""
 
-
-def _reduce(g: np.ndarray) -> np.ndarray:
-    """Fewer points with the same convex hull: the extremes in 1-D, hull vertices in 2-D, distinct rows otherwise."""
-    if g.shape[1] == 1:
-        return np.array([[g.min()], [g.max()]])
-    if g.shape[1] == 2:
-        return hull_vertices_2d(g)
-    return np.unique(g, axis=0)
+    w: np.ndarray
+    v: np.ndarray
+    radius: np.ndarray
 
 
 def min_norm_flow(
     f: Callable[[torch.Tensor], torch.Tensor],
     w0: object,
     *,
-    step: float,
+    lr: float,
     steps: int,
     radius: float,
     samples: int = 32,
     seed: int = 0,
     batched: bool = False,
     adaptive: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Euler steps ``w <- w - step * v``, ``v`` the min-norm element of gradients sampled within a radius of ``w``.
+) -> MinNormFlow:
+    """Euler steps ``w <- w - lr * v``, ``v`` the min-norm element of gradients sampled within a radius of ``w``.
 
     With ``adaptive=False`` the radius is always ``radius``. With ``adaptive=True`` it starts at
-    ``radius`` and then follows ``2 * step * |v|`` of the previous step (at most ``radius``), doubled
-    and resampled whenever ``step * |v| > eps``, so that each step stays inside its sampling ball.
-    Returns the iterates ``(steps + 1, d)`` (``w0`` first), the directions ``v`` ``(steps, d)`` and the
-    radii used ``(steps,)``. ``batched`` is passed to :func:`clarke_samples`.
+    ``radius`` and then follows ``2 * lr * |v|`` of the previous step (at most ``radius``), doubled
+    and resampled whenever ``lr * |v| > eps``, so that each step stays inside its sampling ball.
+    ``batched`` is passed to :func:`clarke_samples`.
     """
-    _check_callable(f)
-    _check_radius_samples(radius, samples)
-    _positive_float("step", step)
-    _int_at_least("steps", steps, 1)
-    if not isinstance(adaptive, bool):
-        raise TypeError(f"adaptive must be a bool, got {adaptive!r}")
+    v.function(f, "f", _F)
+    radius, samples = _radius_samples(radius, samples)
+    lr, steps = v.positive(lr, "lr"), v.integer(steps, "steps", least=1)
+    v.boolean(adaptive, "adaptive")
     w = _as_point(w0, scalar=False).numpy().copy()
     ws, vs, radii = [w.copy()], [], []
-    eps = float(radius)
-    for k in range(int(steps)):
+    eps = radius
+    for k in range(steps):
         while True:
             g = clarke_samples(f, w, radius=eps, samples=samples, seed=seed + k, batched=batched)
-            v = min_norm_element(_reduce(g))
-            if not adaptive or step * np.linalg.norm(v) <= eps or eps >= radius:
+            d = geometry.min_norm_point(g)
+            if not adaptive or lr * np.linalg.norm(d) <= eps or eps >= radius:
                 break
-            eps = min(2.0 * eps, float(radius))
-        w = w - step * v
+            eps = min(2.0 * eps, radius)
+        w = w - lr * d
         ws.append(w.copy())
-        vs.append(v)
+        vs.append(d)
         radii.append(eps)
         if adaptive:
-            eps = min(float(radius), max(2.0 * step * float(np.linalg.norm(v)), 1e-12 * float(radius)))
-    return np.array(ws), np.array(vs), np.array(radii)
+            eps = min(radius, max(2.0 * lr * float(np.linalg.norm(d)), 1e-12 * radius))
+    return MinNormFlow(np.array(ws), np.array(vs), np.array(radii))
 
 
 def autodiff_table(
@@ -402,10 +277,7 @@ def autodiff_table(
 
 def cone_gradients_2d(net: torch.nn.Sequential) -> np.ndarray:
     """Exact gradients ``W2 A W1`` on each cone around 0 of a bias-free ``[2, m, 1]`` ReLU net, shape ``(k, 2)``."""
-    from nntheory import nets  # local import: nets is only needed here
-
-    nets.check_relu_net(net, bias_free=True, scalar_output=True)
-    lins = nets.linear_layers(net)
+    lins = nets.linear_layers(net, bias_free=True, scalar_output=True)
     if len(lins) != 2 or lins[0].in_features != 2:
         raise ValueError("net must be a bias-free one-hidden-layer net with widths [2, m, 1]")
     w1 = lins[0].weight.detach().numpy()
@@ -419,12 +291,3 @@ def cone_gradients_2d(net: torch.nn.Sequential) -> np.ndarray:
     mids = (cuts + np.diff(np.append(cuts, cuts[0] + 2 * np.pi)) / 2.0)
     grads = [w2 @ np.diag((w1 @ np.array([np.cos(a), np.sin(a)]) > 0).astype(float)) @ w1 for a in mids]
     return np.unique(np.round(np.vstack(grads), 12), axis=0)
-
-
-def hausdorff(a: np.ndarray, b: np.ndarray) -> float:
-    """Hausdorff distance between two finite point sets (rows), e.g. two lists of hull vertices."""
-    pa, pb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    if pa.ndim != 2 or pb.ndim != 2 or len(pa) == 0 or len(pb) == 0 or pa.shape[1] != pb.shape[1]:
-        raise ValueError(f"a and b must be non-empty (k, d) arrays with the same d, got {pa.shape} and {pb.shape}")
-    d = np.linalg.norm(pa[:, None, :] - pb[None, :, :], axis=2)
-    return float(max(d.min(axis=1).max(), d.min(axis=0).max()))

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import _validate as v
 from . import checks, clarke, nets
 
 __all__ = [
@@ -48,9 +49,8 @@ _MAX_KINKS = 10  # 2**10 pieces meet at a point with 10 zero pre-activations: pl
 
 def layer_inner_products(net: nn.Sequential, x: object) -> list[float]:
     """``<W_i, dF/dW_i>`` (autograd) for each Linear layer of a bias-free scalar ReLU net at one input ``x``."""
-    nets.check_relu_net(net, bias_free=True, scalar_output=True)
-    t = _single_input(net, x)
-    weights = [m.weight for m in net if isinstance(m, nn.Linear)]
+    weights = [m.weight for m in nets.linear_layers(net, bias_free=True, scalar_output=True)]
+    t = nets.as_input(net, x, single=True)
     with torch.enable_grad():
         out = net(t).reshape(())
         grads = torch.autograd.grad(out, weights)
@@ -61,11 +61,9 @@ def layer_inner_products(net: nn.Sequential, x: object) -> list[float]:
 
 
 def _as_vector(w: object, name: str = "w") -> torch.Tensor:
-    t = clarke.as_float64(w, name)
+    t = v.tensor64(w, name)
     if t.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-d vector, got shape {tuple(t.shape)}")
-    if not torch.isfinite(t).all():
-        raise ValueError(f"{name} must be finite")
     return t
 
 
@@ -82,8 +80,8 @@ def _value(f: Callable, w: torch.Tensor) -> float:
 
 
 def _check_scales(scales: object) -> np.ndarray:
-    c = np.asarray(scales, dtype=float).ravel()
-    if c.size < 2 or not np.all(np.isfinite(c)) or not np.all(c > 0):
+    c = v.array(scales, "scales").ravel()
+    if c.size < 2 or not np.all(c > 0):
         raise ValueError("scales must be at least 2 positive finite numbers")
     if np.unique(c).size < 2:
         raise ValueError("scales must contain at least 2 distinct values")
@@ -91,8 +89,7 @@ def _check_scales(scales: object) -> np.ndarray:
 
 
 def _scaled_values(f: Callable, w: object, scales: object) -> tuple[np.ndarray, np.ndarray]:
-    if not callable(f):
-        raise TypeError(f"f must be callable (a function of a float64 tensor), got {type(f).__name__}")
+    v.function(f, "f", "a function of a float64 tensor")
     t = _as_vector(w)
     c = _check_scales(scales)
     vals = np.array([_value(f, float(ci) * t) for ci in c])
@@ -122,24 +119,18 @@ def euler_residual(
     f: Callable[[torch.Tensor], torch.Tensor], w: object, degree: float, s: object | None = None
 ) -> float | np.ndarray:
     """``<s, w> - degree * f(w)``; ``s`` is autograd's gradient at ``w`` unless given (one vector or rows)."""
-    if not callable(f):
-        raise TypeError(f"f must be callable (a function of a float64 tensor), got {type(f).__name__}")
-    if isinstance(degree, bool) or not isinstance(degree, (int, float, np.integer, np.floating)):
-        raise TypeError(f"degree must be a real number, got {degree!r}")
+    v.function(f, "f", "a function of a float64 tensor")
+    degree = v.real(degree, "degree")
     t = _as_vector(w)
     fw = _value(f, t)
     if s is None:
-        from .clarke import gradient
-
-        g = gradient(f, t.reshape(-1)).reshape(t.shape)
-        return float((g * t).sum()) - float(degree) * fw
-    sv = np.asarray(s, dtype=float)
+        g = clarke.gradient(f, t.reshape(-1)).reshape(t.shape)
+        return float((g * t).sum()) - degree * fw
+    sv = v.array(s, "s")
     wv = t.numpy().reshape(-1)
     if sv.ndim not in (1, 2) or sv.shape[-1] != wv.size:
         raise ValueError(f"s must have shape ({wv.size},) or (k, {wv.size}) to match w, got {sv.shape}")
-    if not np.all(np.isfinite(sv)):
-        raise ValueError("s must be finite")
-    res = sv @ wv - float(degree) * fw
+    res = sv @ wv - degree * fw
     return float(res) if sv.ndim == 1 else res
 
 
@@ -147,20 +138,16 @@ def euler_residual(
 
 
 def _single_input(net: nn.Sequential, x: object) -> torch.Tensor:
-    t = nets.as_input(net, x)
-    if t.ndim != 1:
-        raise ValueError(f"x must be a single input of shape (d_in,), got {tuple(t.shape)}")
-    return t
+    return nets.as_input(net, x, single=True)
 
 
-def _weights(net: nn.Sequential) -> list[torch.Tensor]:
-    return [m.weight.detach() for m in net if isinstance(m, nn.Linear)]
+def _weights(net: nn.Sequential, **rules: bool) -> list[torch.Tensor]:
+    return [m.weight.detach() for m in nets.linear_layers(net, **rules)]
 
 
 def flat_weights(net: nn.Sequential) -> torch.Tensor:
     """All weights of a bias-free ReLU net as one float64 vector ``(vec W_1, ..., vec W_L)`` (row-major)."""
-    nets.check_relu_net(net, bias_free=True)
-    return torch.cat([W.reshape(-1) for W in _weights(net)]).to(torch.float64)
+    return torch.cat([W.reshape(-1) for W in _weights(net, bias_free=True)]).to(torch.float64)
 
 
 def _check_patterns(net: nn.Sequential, patterns: Sequence[object] | None) -> list[torch.Tensor] | None:
@@ -182,9 +169,8 @@ def weight_function(
     net: nn.Sequential, x: object, *, patterns: Sequence[object] | None = None
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """``w -> F(x; w)`` on flat weight vectors; with ``patterns`` the ReLUs are frozen to those 0/1 masks."""
-    nets.check_relu_net(net, bias_free=True, scalar_output=True)
+    shapes = [tuple(W.shape) for W in _weights(net, bias_free=True, scalar_output=True)]
     t = _single_input(net, x).to(torch.float64)
-    shapes = [tuple(W.shape) for W in _weights(net)]
     sizes = [r * c for r, c in shapes]
     masks = _check_patterns(net, patterns)
     total = sum(sizes)
@@ -192,25 +178,21 @@ def weight_function(
     def f(w: torch.Tensor) -> torch.Tensor:
         if not isinstance(w, torch.Tensor) or w.shape != (total,):
             raise ValueError(f"w must be a flat weight tensor of shape ({total},), got {getattr(w, 'shape', w)!r}")
-        h = t
-        for i, W in enumerate(torch.split(w, sizes)):
-            h = W.reshape(shapes[i]) @ h
-            if i < len(shapes) - 1:
-                h = torch.relu(h) if masks is None else masks[i] * h
-        return h.reshape(())
+        ws = [W.reshape(shape) for W, shape in zip(torch.split(w, sizes), shapes)]
+        return nets.forward(ws, t, masks=masks).reshape(())
 
     return f
 
 
 def flat_params(net: nn.Sequential) -> torch.Tensor:
     """All parameters (weights and any biases) of a ReLU net as one float64 vector, in ``net.parameters()`` order."""
-    nets.check_relu_net(net)
+    nets.check_net(net)
     return torch.cat([p.detach().reshape(-1) for p in net.parameters()]).to(torch.float64)
 
 
 def param_function(net: nn.Sequential, x: object) -> Callable[[torch.Tensor], torch.Tensor]:
     """``theta -> F(x; theta)`` on flat parameter vectors (biases included) of a scalar-output ReLU net."""
-    nets.check_relu_net(net, scalar_output=True)
+    nets.check_net(net, scalar_output=True)
     t = _single_input(net, x).to(torch.float64)
     named = [(n, tuple(p.shape)) for n, p in net.named_parameters()]
     sizes = [int(np.prod(s)) for _, s in named]
@@ -228,29 +210,26 @@ def param_function(net: nn.Sequential, x: object) -> Callable[[torch.Tensor], to
 @torch.no_grad()
 def zero_preactivations(net: nn.Sequential, x: object) -> list[tuple[int, int]]:
     """``(layer, unit)`` of every hidden pre-activation exactly equal to 0 at ``x`` (layers count from 1)."""
-    nets.check_relu_net(net)
     zs = nets.pre_activations(net, _single_input(net, x))
     return [(i + 1, int(j)) for i, z in enumerate(zs) for j in torch.nonzero(z == 0).flatten().tolist()]
 
 
 def pattern_gradients(net: nn.Sequential, x: object) -> tuple[list[list[np.ndarray]], np.ndarray]:
     """Gradients in the weights, at the net's weights, of every piece meeting there (one per on/off choice of the zero pre-activations)."""
-    nets.check_relu_net(net, bias_free=True, scalar_output=True)
+    nets.check_net(net, bias_free=True, scalar_output=True)
     t = _single_input(net, x)
     kinks = zero_preactivations(net, t)
     if len(kinks) > _MAX_KINKS:
         raise ValueError(f"{len(kinks)} zero pre-activations at x: 2**{len(kinks)} pieces is too many (max {_MAX_KINKS})")
     base = [(z > 0).numpy().astype(float) for z in nets.pre_activations(net, t)]
     w = flat_weights(net)
-    from .clarke import gradient
-
     pats, grads = [], []
     for bits in itertools.product((0.0, 1.0), repeat=len(kinks)):
         p = [b.copy() for b in base]
         for (layer, unit), bit in zip(kinks, bits):
             p[layer - 1][unit] = bit
         pats.append(p)
-        grads.append(gradient(weight_function(net, t, patterns=p), w).numpy())
+        grads.append(clarke.gradient(weight_function(net, t, patterns=p), w).numpy())
     return pats, np.stack(grads)
 
 
@@ -259,9 +238,8 @@ def pattern_gradients(net: nn.Sequential, x: object) -> tuple[list[list[np.ndarr
 
 def round_dyadic(net: nn.Sequential, bits: int = 5) -> nn.Sequential:
     """A copy of ``net`` with every parameter rounded to a multiple of ``2**-bits`` (so sums of products are exact)."""
-    nets.check_relu_net(net)
-    if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)) or not 0 <= bits <= 20:
-        raise ValueError(f"bits must be an int in [0, 20], got {bits!r}")
+    nets.check_net(net)
+    bits = v.integer(bits, "bits", least=0, most=20)
     out = copy.deepcopy(net)
     with torch.no_grad():
         for p in out.parameters():
@@ -271,18 +249,16 @@ def round_dyadic(net: nn.Sequential, bits: int = 5) -> nn.Sequential:
 
 def scale_weights(net: nn.Sequential, c: float, *, layer: int | None = None) -> nn.Sequential:
     """A copy of ``net`` with every weight matrix (or only Linear layer ``layer``, from 1) multiplied by ``c``."""
-    nets.check_relu_net(net)
-    if isinstance(c, bool) or not isinstance(c, (int, float, np.integer, np.floating)) or not np.isfinite(c):
-        raise TypeError(f"c must be a finite real number, got {c!r}")
+    nets.check_net(net)
+    c = v.real(c, "c")
     out = copy.deepcopy(net)
     lins = [m for m in out if isinstance(m, nn.Linear)]
-    if layer is not None and (isinstance(layer, bool) or not isinstance(layer, (int, np.integer))
-                              or not 1 <= layer <= len(lins)):
-        raise ValueError(f"layer must be a Linear layer index in 1..{len(lins)}, got {layer!r}")
+    if layer is not None:
+        layer = v.integer(layer, "layer", least=1, most=len(lins))
     with torch.no_grad():
         for i, m in enumerate(lins, start=1):
             if layer is None or i == layer:
-                m.weight.mul_(float(c))
+                m.weight.mul_(c)
     return out
 
 
@@ -293,21 +269,15 @@ def make_kink(net: nn.Sequential, x: object, layer: int, unit: int) -> nn.Sequen
     ``z = <r, a>`` and ``k`` the largest ``|a_k|``, so ``<row, a> = 0`` in exact arithmetic. Floating
     point gives exactly 0 when weights and ``x`` are dyadic (see ``round_dyadic``); this is verified.
     """
-    nets.check_relu_net(net, bias_free=True)
+    lins = nets.linear_layers(net, bias_free=True)
     t = _single_input(net, x)
-    lins = [m for m in net if isinstance(m, nn.Linear)]
-    n_hidden = len(lins) - 1
-    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= n_hidden:
-        raise ValueError(f"layer must be a hidden layer index in 1..{n_hidden}, got {layer!r}")
-    width = lins[layer - 1].out_features
-    if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or not 0 <= unit < width:
-        raise ValueError(f"unit must be in 0..{width - 1} for layer {layer}, got {unit!r}")
+    layer = v.integer(layer, "layer (a hidden layer, counted from 1)", least=1, most=len(lins) - 1)
+    unit = v.integer(unit, "unit", least=0, most=lins[layer - 1].out_features - 1)
     out = copy.deepcopy(net)
     olins = [m for m in out if isinstance(m, nn.Linear)]
     with torch.no_grad():
-        a = t.to(olins[0].weight.dtype)
-        for j in range(layer - 1):
-            a = torch.relu(olins[j].weight @ a)
+        # the layer's input: relu of the previous layer's pre-activation (x itself for layer 1)
+        a = t if layer == 1 else torch.relu(nets.pre_activations(out, t)[layer - 2])
         if not torch.any(a != 0):
             raise ValueError(f"the input of layer {layer} is zero at x: every unit there is dead, no kink to make")
         k = int(torch.argmax(a.abs()))
@@ -332,11 +302,8 @@ def make_kink(net: nn.Sequential, x: object, layer: int, unit: int) -> nn.Sequen
 @torch.no_grad()
 def abs_product(net: nn.Sequential, x: object) -> float:
     """``|W_L| |W_{L-1}| ... |W_1| |x|`` (entrywise absolute values, no masks): the scale of round-off in F(x)."""
-    nets.check_relu_net(net, bias_free=True, scalar_output=True)
-    h = _single_input(net, x).abs()
-    for W in _weights(net):
-        h = W.abs() @ h
-    return float(h.reshape(()))
+    ws = _weights(net, bias_free=True, scalar_output=True)
+    return float(nets.forward([W.abs() for W in ws], _single_input(net, x).abs(), relu=False).reshape(()))
 
 
 def roundoff_bound(net: nn.Sequential, x: object) -> float:
@@ -351,11 +318,10 @@ def roundoff_bound(net: nn.Sequential, x: object) -> float:
 
 def gradient_lipschitz_bound(net: nn.Sequential, x: object, radius: float) -> float:
     """Lipschitz constant of ``w -> grad p(w)`` on the ball of ``radius`` around the weights, for every frozen-pattern piece ``p``."""
-    nets.check_relu_net(net, bias_free=True, scalar_output=True)
-    if isinstance(radius, bool) or not isinstance(radius, (int, float, np.integer, np.floating)) or not radius >= 0:
-        raise ValueError(f"radius must be a non-negative number, got {radius!r}")
+    ws = _weights(net, bias_free=True, scalar_output=True)
+    radius = v.nonnegative(radius, "radius")
     xn = float(_single_input(net, x).norm())
-    norms = [float(W.norm()) + float(radius) for W in _weights(net)]
+    norms = [float(W.norm()) + radius for W in ws]
     L = len(norms)
     best = 0.0
     for i, j in itertools.combinations(range(L), 2):

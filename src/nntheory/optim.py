@@ -1,332 +1,352 @@
-"""First- and second-order optimizers on numpy vectors, with torch.optim's update rules and names.
+"""First- and second-order optimizers on numpy vectors, built from small gradient transformations.
 
-Every optimizer is a small object holding its hyper-parameters, with two methods (in the spirit
-of optax): ``init(x0) -> state`` makes the state (a dict of arrays and a step counter), and
-``step(x, g, state, h=None) -> (x_next, state_next)`` applies one update to the iterate ``x``
-given the gradient ``g`` (and, for Newton only, the Hessian ``h``). ``step`` never mutates its
-arguments. ``run(opt, grad, x0, steps)`` loops ``step`` and returns every iterate.
-
-The adaptive methods are written as compositions of two ingredients: a moment estimate
-(``ema``, an exponential moving average of ``g`` or ``g**2``, or a running sum) and a
-per-coordinate scaling of the step by the root of the second moment. Adam is momentum's first
-moment divided by RMSProp's root second moment, both bias-corrected by ``debias``.
-
-HeavyBall, Nesterov, AdaGrad, RMSProp, AdaDelta and Adam reproduce the iterates of
-``torch.optim`` (SGD with momentum, SGD with ``nesterov=True``, Adagrad, RMSprop, Adadelta,
-Adam, without weight decay) to float64 round-off; the tests check this.
+As in optax, a ``Transform`` has ``init(x0) -> state`` and ``update(updates, state, ctx) -> (updates, state)``,
+never mutating its arguments; ``ctx`` holds the raw gradient, the Hessian (or None) and the 1-based step ``t``.
+``chain`` composes them. ``GD, HeavyBall, Nesterov, Newton, AdaGrad, RMSProp, AdaDelta, Adam`` are frozen
+dataclasses with torch.optim's keyword names and defaults, each a named chain ending in ``scale(-lr)``, with
+``init(x0)`` and ``update(g, state, h=None) -> (updates, state)`` (then ``x <- x + updates``); ``run`` loops
+it. All but Newton reproduce torch.optim's iterates (SGD, with momentum, with ``nesterov=True``, Adagrad,
+RMSprop, Adadelta, Adam; no weight decay) to float64 round-off; the tests check this.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
-from scipy.integrate import solve_ivp
+
+from . import _validate as v
 
 __all__ = [
-    "Optimizer",
-    "GD",
-    "HeavyBall",
-    "Nesterov",
-    "Newton",
-    "AdaGrad",
-    "RMSProp",
-    "AdaDelta",
-    "Adam",
-    "run",
-    "ema",
-    "debias",
-    "Problem",
-    "quadratic",
-    "least_squares",
-    "rosenbrock",
-    "cauchy_regression",
-    "logistic_regression",
-    "polyak_parameters",
-    "nesterov_parameters",
-    "iteration_matrix",
-    "quadratic_rate",
-    "nesterov_convex",
-    "gradient_flow",
-    "heavy_ball_flow",
-    "nesterov_flow",
+    "Context", "Transform", "chain", "scale", "scale_by_schedule", "trace", "ema", "bias_correction",
+    "scale_by_sum_of_squares", "scale_by_rms", "scale_by_unit_correction", "precondition_by_hessian",
+    "Optimizer", "OptState", "GD", "HeavyBall", "Nesterov", "Newton", "AdaGrad", "RMSProp", "AdaDelta", "Adam",
+    "run", "iteration_matrix", "quadratic_rate", "polyak_parameters", "nesterov_parameters", "nesterov_convex",
 ]
 
-State = dict[str, Any]
 Array = np.ndarray
+State = Any  # a transform's state: a tuple of arrays (a chain's: a tuple of its pieces' states)
 
 
-# ----------------------------------------------------------------------------- argument checks
+# ----------------------------------------------------------------------------- transformations
 
 
-def _real(name: str, value: object) -> float:
-    """Return ``value`` as a float, or raise TypeError if it is not a real number."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
+class Context(NamedTuple):
+    """What every piece of a chain may read at step ``t`` (1-based): the raw gradient and the Hessian (or None)."""
+
+    grad: Array
+    hess: Array | None
+    t: int
 
 
-def _positive(name: str, value: object) -> float:
-    v = _real(name, value)
-    if v <= 0:
-        raise ValueError(f"{name} must be > 0, got {v!r}")
-    return v
+@dataclass(frozen=True)
+class Transform:
+    """``init(x0) -> state``, ``update(u, state, ctx) -> (u, state)``; ``linear``: linear in (u, state), fixed."""
+
+    name: str
+    init: Callable[[Array], State]
+    update: Callable[[Array, State, Context], tuple[Array, State]]
+    linear: bool = False
 
 
-def _nonnegative(name: str, value: object) -> float:
-    v = _real(name, value)
-    if v < 0:
-        raise ValueError(f"{name} must be >= 0, got {v!r}")
-    return v
-
-
-def _unit(name: str, value: object) -> float:
-    """A decay or momentum coefficient: a real number in [0, 1)."""
-    v = _real(name, value)
-    if not 0 <= v < 1:
-        raise ValueError(f"{name} must lie in [0, 1), got {v!r}")
-    return v
-
-
-def _vector(name: str, value: object, d: int | None = None) -> Array:
-    """A finite 1-d float64 array (of length ``d`` if given), as a fresh copy."""
-    if value is None or np.iscomplexobj(value):
-        raise TypeError(f"{name} must be a 1-d array of real numbers, got {type(value).__name__}")
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a 1-d array of real numbers, got {type(value).__name__}") from err
-    if arr.ndim != 1 or (d is not None and arr.shape != (d,)):
-        want = "a 1-d array" if d is None else f"shape ({d},)"
-        raise ValueError(f"{name} must have {want}, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {arr}")
-    return arr
-
-
-def _matrix(name: str, value: object, d: int) -> Array:
-    """A finite symmetric (d, d) float64 array."""
-    if value is None or np.iscomplexobj(value):
-        raise TypeError(f"{name} must be a (d, d) array of real numbers, got {type(value).__name__}")
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a (d, d) array of real numbers, got {type(value).__name__}") from err
-    if arr.shape != (d, d):
-        raise ValueError(f"{name} must have shape ({d}, {d}), got {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {arr}")
-    if not np.allclose(arr, arr.T, rtol=1e-8, atol=1e-12 * max(1.0, float(np.abs(arr).max()))):
-        raise ValueError(f"{name} must be symmetric (a Hessian), got {arr}")
-    return arr
-
-
-# ----------------------------------------------------------------------------- building blocks
-
-
-def ema(avg: Array, new: Array, decay: float) -> Array:
-    """Exponential moving average ``decay * avg + (1 - decay) * new``."""
+def _ema(avg: Array, new: Array, decay: float) -> Array:
     return decay * avg + (1 - decay) * new
 
 
-def debias(avg: Array, decay: float, t: int) -> Array:
-    """Bias-correct an EMA started at zero after ``t`` updates: ``avg / (1 - decay**t)``."""
+def _debias(avg: Array, decay: float, t: int) -> Array:
     return avg / (1 - decay**t)
 
 
-# ----------------------------------------------------------------------------- optimizers
+def _buffer(fill: float = 0.0) -> Callable[[Array], State]:
+    return lambda x0: (np.full(np.shape(x0), fill, dtype=np.float64),)
 
 
-class Optimizer:
-    """An update rule with a small state: ``init(x0) -> state``, ``step(x, g, state, h) -> (x, state)``."""
-
-    needs_hessian = False
-
-    def init(self, x0: Array) -> State:
-        """The state before the first step (here: only the step counter)."""
-        return {"t": 0}
-
-    def step(self, x: Array, g: Array, state: State, h: Array | None = None) -> tuple[Array, State]:
-        """One update of the iterate ``x`` with gradient ``g``; returns the new iterate and state."""
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
+def _stateless(x0: Array) -> State:
+    return ()
 
 
-class GD(Optimizer):
-    """Gradient descent ``x <- x - lr * g`` (torch.optim.SGD without momentum)."""
+def chain(*transforms: Transform) -> Transform:
+    """Apply ``transforms`` in order; the state is the tuple of their states."""
+    def init(x0: Array) -> State:
+        return tuple(tx.init(x0) for tx in transforms)
 
-    def __init__(self, lr: float = 1e-3) -> None:
-        self.lr = _positive("lr", lr)
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        out = []
+        for tx, s in zip(transforms, state):
+            u, s = tx.update(u, s, ctx)
+            out.append(s)
+        return u, tuple(out)
 
-    def step(self, x, g, state, h=None):
-        return x - self.lr * g, {"t": state["t"] + 1}
+    return Transform(" -> ".join(tx.name for tx in transforms), init, update, all(tx.linear for tx in transforms))
 
 
-class HeavyBall(Optimizer):
-    """Polyak's heavy ball ``x+ = x - lr g + momentum (x - x_prev)``, as torch SGD(momentum).
+def scale(step: float) -> Transform:
+    """``u -> step * u`` (``scale(-lr)`` ends every optimizer)."""
+    return Transform(f"scale({step:g})", _stateless, lambda u, s, ctx: (step * u, s), linear=True)
 
-    torch keeps the buffer ``b = momentum * b + g`` (``b = g`` at the first step) and sets
-    ``x <- x - lr * b``. torch's default momentum is 0 (plain SGD); here it is 0.9.
+
+def scale_by_schedule(schedule: Callable[[int], float]) -> Transform:
+    """``u -> schedule(t) * u``: a step size that depends on the step count."""
+    return Transform("scale_by_schedule", _stateless, lambda u, s, ctx: (schedule(ctx.t) * u, s))
+
+
+def trace(momentum: float, *, nesterov: bool = False) -> Transform:
+    """Heavy-ball buffer ``b = momentum b + u`` (from 0: ``b = u`` at step 1); output ``b`` or ``u + momentum b``."""
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        b = momentum * state[0] + u
+        return (u + momentum * b if nesterov else b), (b,)
+
+    return Transform("nesterov_trace" if nesterov else "trace", _buffer(), update, linear=True)
+
+
+def ema(decay: float) -> Transform:
+    """First moment: the exponential moving average ``m = decay m + (1 - decay) u`` (from 0), as output."""
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        m = _ema(state[0], u, decay)
+        return m, (m,)
+
+    return Transform("ema", _buffer(), update, linear=True)
+
+
+def bias_correction(decay: float) -> Transform:
+    """``u -> u / (1 - decay^t)``: undoes the pull towards 0 of an EMA started at 0."""
+    return Transform("bias_correction", _stateless, lambda u, s, ctx: (_debias(u, decay, ctx.t), s))
+
+
+def scale_by_sum_of_squares(initial: float = 0.0, eps: float = 1e-10) -> Transform:
+    """AdaGrad's scaling: ``s += g^2`` (raw gradient ``g``, ``s_0 = initial``), ``u -> u / (sqrt(s) + eps)``."""
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        s = state[0] + ctx.grad * ctx.grad
+        return u / (np.sqrt(s) + eps), (s,)
+
+    return Transform("scale_by_sum_of_squares", _buffer(initial), update)
+
+
+def scale_by_rms(decay: float, eps: float, *, eps_inside: bool = False, debias: bool = False) -> Transform:
+    """RMSProp's ``u -> u / (sqrt(v) + eps)`` (``eps_inside``: ``u / sqrt(v + eps)``), ``v = EMA of g^2``.
+
+    ``g`` is the raw gradient and ``v_0 = 0``; with ``debias``, ``v / (1 - decay^t)`` replaces ``v``.
     """
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        v_new = _ema(state[0], ctx.grad * ctx.grad, decay)
+        v_hat = _debias(v_new, decay, ctx.t) if debias else v_new
+        return u / (np.sqrt(v_hat + eps) if eps_inside else np.sqrt(v_hat) + eps), (v_new,)
 
-    def __init__(self, lr: float = 1e-3, momentum: float = 0.9) -> None:
-        self.lr = _positive("lr", lr)
-        self.momentum = _unit("momentum", momentum)
-
-    def init(self, x0):
-        return {"t": 0, "buf": None}
-
-    def step(self, x, g, state, h=None):
-        buf = g.copy() if state["buf"] is None else self.momentum * state["buf"] + g
-        return x - self.lr * buf, {"t": state["t"] + 1, "buf": buf}
+    return Transform("scale_by_rms", _buffer(), update)
 
 
-class Nesterov(Optimizer):
-    """Nesterov momentum as torch SGD(momentum, nesterov=True).
+def scale_by_unit_correction(decay: float, eps: float) -> Transform:
+    """AdaDelta's units: ``u -> u sqrt(E[dx^2] + eps)``, then ``E[dx^2] = decay E[dx^2] + (1 - decay) out^2``."""
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        out = u * np.sqrt(state[0] + eps)
+        return out, (_ema(state[0], out * out, decay),)
 
-    With ``b = momentum * b + g`` the update is ``x <- x - lr (g + momentum b)``. These iterates
-    are the look-ahead points ``y_t = x_t + momentum v_t`` of the textbook scheme
-    ``v+ = momentum v - lr grad f(x + momentum v)``, ``x+ = x + v+`` (started at ``v_0 = 0``).
-    torch has no default momentum for Nesterov (it must be > 0); here it is 0.9.
-    """
-
-    def __init__(self, lr: float = 1e-3, momentum: float = 0.9) -> None:
-        self.lr = _positive("lr", lr)
-        self.momentum = _unit("momentum", momentum)
-        if self.momentum == 0:
-            raise ValueError("momentum must be > 0 for Nesterov (with 0 it is plain GD), got 0")
-
-    def init(self, x0):
-        return {"t": 0, "buf": None}
-
-    def step(self, x, g, state, h=None):
-        buf = g.copy() if state["buf"] is None else self.momentum * state["buf"] + g
-        return x - self.lr * (g + self.momentum * buf), {"t": state["t"] + 1, "buf": buf}
+    return Transform("scale_by_unit_correction", _buffer(), update)
 
 
-class Newton(Optimizer):
-    """Damped Newton ``x <- x - lr (H + damping I)^{-1} g`` (no torch counterpart).
-
-    ``H + damping I`` must be positive definite, else ``step`` raises ValueError (raise
-    ``damping`` above ``-lambda_min(H)``). With ``allow_indefinite=True`` an indefinite but
-    nonsingular matrix is accepted and the pure Newton step is taken: it heads for the nearest
-    critical point of the quadratic model, which may be a saddle or a maximum.
-    """
-
-    needs_hessian = True
-
-    def __init__(self, lr: float = 1.0, damping: float = 0.0, allow_indefinite: bool = False) -> None:
-        self.lr = _positive("lr", lr)
-        self.damping = _nonnegative("damping", damping)
-        if not isinstance(allow_indefinite, bool):
-            raise TypeError(f"allow_indefinite must be a bool, got {allow_indefinite!r}")
-        self.allow_indefinite = allow_indefinite
-
-    def step(self, x, g, state, h=None):
-        if h is None:
-            raise ValueError("Newton needs the Hessian: pass hess=... to run, or h=... to step")
-        m = _matrix("hessian", h, x.shape[0]) + self.damping * np.eye(x.shape[0])
+def precondition_by_hessian(damping: float = 0.0, allow_indefinite: bool = False) -> Transform:
+    """Newton's ``u -> (H + damping I)^{-1} u``, ``H = ctx.hess``; ValueError if None, singular or indefinite."""
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        if ctx.hess is None:
+            raise ValueError("Newton needs the Hessian: pass hess=... to run, or h=... to update")
+        d = u.shape[0]
+        m = v.matrix(ctx.hess, "hessian", (d, d), symmetric=True) + damping * np.eye(d)
         lam = np.linalg.eigvalsh(m)
         # singular relative to its own scale: a tiny but well-conditioned Hessian (1e-13 I) is fine
         if np.abs(lam).min() <= 1e-12 * float(np.abs(lam).max()):
-            raise ValueError(f"H + damping I is singular (eigenvalues {lam}) at step {state['t']}; "
-                             "increase damping")
-        if lam.min() <= 0 and not self.allow_indefinite:
+            raise ValueError(f"H + damping I is singular (eigenvalues {lam}) at step {ctx.t - 1}; increase damping")
+        if lam.min() <= 0 and not allow_indefinite:
             raise ValueError(f"H + damping I is not positive definite (smallest eigenvalue {lam.min():.3g}) "
-                             f"at step {state['t']}; use damping > {-lam.min():.3g} or allow_indefinite=True")
-        return x - self.lr * np.linalg.solve(m, g), {"t": state["t"] + 1}
+                             f"at step {ctx.t - 1}; use damping > {-lam.min():.3g} or allow_indefinite=True")
+        return np.linalg.solve(m, u), state
+
+    return Transform("precondition_by_hessian", _stateless, update, linear=True)
 
 
+# ----------------------------------------------------------------------------- named optimizers
+
+
+class OptState(NamedTuple):
+    """An optimizer's state: the number ``t`` of updates taken and its chain's state."""
+
+    t: int
+    inner: State
+
+
+def _nesterov_momentum(value: object, name: str) -> float:
+    """A momentum in (0, 1): with 0, Nesterov's method is plain GD."""
+    if (m := v.fraction(value, name)) == 0:
+        raise ValueError(f"{name} must be > 0 for Nesterov (with 0 it is plain GD), got 0")
+    return m
+
+
+def _betas(value: object, name: str) -> tuple[float, float]:
+    """A pair of decay coefficients in [0, 1)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        raise TypeError(f"{name} must be a pair (beta1, beta2), got {value!r}")
+    return v.fraction(value[0], f"{name}[0]"), v.fraction(value[1], f"{name}[1]")
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """A named chain with frozen hyper-parameters, checked on creation by ``_checks`` (field -> check)."""
+
+    needs_hessian: ClassVar[bool] = False
+    _checks: ClassVar[dict[str, Callable[[object, str], object]]] = {}
+    _tx: Transform = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, check in self._checks.items():
+            object.__setattr__(self, name, check(getattr(self, name), name))
+        object.__setattr__(self, "_tx", self.transform())
+
+    def transform(self) -> Transform:
+        """The chain of transformations that makes this method."""
+        raise NotImplementedError
+
+    def init(self, x0: Array) -> OptState:
+        """The state before the first update."""
+        return OptState(0, self._tx.init(np.asarray(x0, dtype=np.float64)))
+
+    def update(self, g: Array, state: OptState, h: Array | None = None) -> tuple[Array, OptState]:
+        """The updates ``u`` (the step is ``x <- x + u``) for gradient ``g`` (and Hessian ``h``), and the next state."""
+        t = state.t + 1
+        u, inner = self._tx.update(g, state.inner, Context(g, h, t))
+        return u, OptState(t, inner)
+
+
+@dataclass(frozen=True)
+class GD(Optimizer):
+    """Gradient descent ``x <- x - lr g`` (torch.optim.SGD without momentum)."""
+
+    _checks = {"lr": v.positive}
+    lr: float = 1e-3
+
+    def transform(self) -> Transform:
+        return chain(scale(-self.lr))
+
+
+@dataclass(frozen=True)
+class HeavyBall(Optimizer):
+    """Polyak's heavy ball ``x+ = x - lr g + momentum (x - x_prev)``, as torch SGD(momentum): ``x <- x - lr b``.
+
+    ``b = momentum b + g`` (``b = g`` at the first step). torch's default momentum is 0 (plain SGD); here 0.9.
+    """
+
+    _checks = {"lr": v.positive, "momentum": v.fraction}
+    lr: float = 1e-3
+    momentum: float = 0.9
+
+    def transform(self) -> Transform:
+        return chain(trace(self.momentum), scale(-self.lr))
+
+
+@dataclass(frozen=True)
+class Nesterov(Optimizer):
+    """Nesterov momentum, torch SGD(momentum, nesterov=True): ``x <- x - lr (g + momentum b)``, ``b = momentum b + g``.
+
+    The iterates are the look-ahead points ``y_t = x_t + momentum v_t`` of the textbook scheme
+    ``v+ = momentum v - lr grad f(x + momentum v)``, ``x+ = x + v+``, ``v_0 = 0``. torch has no default
+    momentum here (it must be > 0); ours is 0.9.
+    """
+
+    _checks = {"lr": v.positive, "momentum": _nesterov_momentum}
+    lr: float = 1e-3
+    momentum: float = 0.9
+
+    def transform(self) -> Transform:
+        return chain(trace(self.momentum, nesterov=True), scale(-self.lr))
+
+
+@dataclass(frozen=True)
+class Newton(Optimizer):
+    """Damped Newton ``x <- x - lr (H + damping I)^{-1} g`` (no torch counterpart).
+
+    ``H + damping I`` must be positive definite, else ValueError (use ``damping > -lambda_min(H)``). With
+    ``allow_indefinite=True`` a nonsingular indefinite matrix gives the pure Newton step, which heads for the
+    nearest critical point of the quadratic model: maybe a saddle or a maximum.
+    """
+
+    needs_hessian: ClassVar[bool] = True
+    _checks = {"lr": v.positive, "damping": v.nonnegative, "allow_indefinite": v.boolean}
+    lr: float = 1.0
+    damping: float = 0.0
+    allow_indefinite: bool = False
+
+    def transform(self) -> Transform:
+        return chain(precondition_by_hessian(self.damping, self.allow_indefinite), scale(-self.lr))
+
+
+@dataclass(frozen=True)
 class AdaGrad(Optimizer):
     """AdaGrad (Duchi et al. 2011) as torch.optim.Adagrad: ``s += g^2``, ``x -= lr_t g / (sqrt(s) + eps)``.
 
-    ``lr_t = lr / (1 + (t - 1) lr_decay)`` at step ``t = 1, 2, ...``.
+    ``lr_t = lr / (1 + (t - 1) lr_decay)`` at step ``t = 1, 2, ...`` is a schedule.
     """
 
-    def __init__(self, lr: float = 1e-2, lr_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10) -> None:
-        self.lr = _positive("lr", lr)
-        self.lr_decay = _nonnegative("lr_decay", lr_decay)
-        self.initial_accumulator_value = _nonnegative("initial_accumulator_value", initial_accumulator_value)
-        self.eps = _nonnegative("eps", eps)
+    _checks = {"lr": v.positive, "lr_decay": v.nonnegative, "initial_accumulator_value": v.nonnegative,
+               "eps": v.nonnegative}
+    lr: float = 1e-2
+    lr_decay: float = 0.0
+    initial_accumulator_value: float = 0.0
+    eps: float = 1e-10
 
-    def init(self, x0):
-        return {"t": 0, "sum": np.full(np.shape(x0), self.initial_accumulator_value, dtype=np.float64)}
-
-    def step(self, x, g, state, h=None):
-        t = state["t"] + 1
-        s = state["sum"] + g * g  # second moment: a running sum
-        lr_t = self.lr / (1 + (t - 1) * self.lr_decay)
-        return x - lr_t * (g / (np.sqrt(s) + self.eps)), {"t": t, "sum": s}
+    def transform(self) -> Transform:
+        lr, decay = self.lr, self.lr_decay
+        return chain(scale_by_sum_of_squares(self.initial_accumulator_value, self.eps),
+                     scale_by_schedule(lambda t: -lr / (1 + (t - 1) * decay)))
 
 
+@dataclass(frozen=True)
 class RMSProp(Optimizer):
-    """RMSProp (Tieleman & Hinton 2012) as torch.optim.RMSprop: ``v = ema(v, g^2, alpha)``, ``x -= lr g / (sqrt(v) + eps)``."""
+    """RMSProp (Tieleman & Hinton 2012) as torch.optim.RMSprop: ``x -= lr g / (sqrt(v) + eps)``, v = EMA of g^2."""
 
-    def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8) -> None:
-        self.lr = _positive("lr", lr)
-        self.alpha = _unit("alpha", alpha)
-        self.eps = _nonnegative("eps", eps)
+    _checks = {"lr": v.positive, "alpha": v.fraction, "eps": v.nonnegative}
+    lr: float = 1e-2
+    alpha: float = 0.99
+    eps: float = 1e-8
 
-    def init(self, x0):
-        return {"t": 0, "v": np.zeros(np.shape(x0))}
-
-    def step(self, x, g, state, h=None):
-        v = ema(state["v"], g * g, self.alpha)  # second moment
-        return x - self.lr * (g / (np.sqrt(v) + self.eps)), {"t": state["t"] + 1, "v": v}
+    def transform(self) -> Transform:
+        return chain(scale_by_rms(self.alpha, self.eps), scale(-self.lr))
 
 
+@dataclass(frozen=True)
 class AdaDelta(Optimizer):
     """AdaDelta (Zeiler 2012) as torch.optim.Adadelta (which adds ``lr``, default 1.0).
 
-    ``v = ema(v, g^2, rho)``, ``dx = sqrt(u + eps) / sqrt(v + eps) * g``, ``u = ema(u, dx^2, rho)``,
-    ``x -= lr dx``: the step carries the units of ``x`` (an RMS of past steps) like a Newton step.
+    ``dx = sqrt(E[dx^2] + eps) / sqrt(E[g^2] + eps) * g``, ``x -= lr dx``: RMS scaling with eps inside
+    the root, then the unit correction, so the step carries the units of ``x`` like a Newton step.
     """
 
-    def __init__(self, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-6) -> None:
-        self.lr = _positive("lr", lr)
-        self.rho = _unit("rho", rho)
-        self.eps = _nonnegative("eps", eps)
+    _checks = {"lr": v.positive, "rho": v.fraction, "eps": v.nonnegative}
+    lr: float = 1.0
+    rho: float = 0.9
+    eps: float = 1e-6
 
-    def init(self, x0):
-        return {"t": 0, "v": np.zeros(np.shape(x0)), "u": np.zeros(np.shape(x0))}
-
-    def step(self, x, g, state, h=None):
-        v = ema(state["v"], g * g, self.rho)  # second moment of gradients
-        dx = np.sqrt(state["u"] + self.eps) / np.sqrt(v + self.eps) * g
-        u = ema(state["u"], dx * dx, self.rho)  # second moment of steps
-        return x - self.lr * dx, {"t": state["t"] + 1, "v": v, "u": u}
+    def transform(self) -> Transform:
+        return chain(scale_by_rms(self.rho, self.eps, eps_inside=True),
+                     scale_by_unit_correction(self.rho, self.eps), scale(-self.lr))
 
 
+@dataclass(frozen=True)
 class Adam(Optimizer):
-    """Adam (Kingma & Ba 2015) as torch.optim.Adam: momentum's first moment over RMSProp's root second moment.
+    """Adam (Kingma & Ba 2015) as torch.optim.Adam: momentum + RMSProp + bias correction.
 
-    ``m = ema(m, g, beta1)``, ``v = ema(v, g^2, beta2)``, both debiased, ``x -= lr m^ / (sqrt(v^) + eps)``.
+    ``x -= lr m^ / (sqrt(v^) + eps)`` with ``m^``, ``v^`` the debiased EMAs of ``g`` and ``g^2`` (decays ``betas``).
     """
 
-    def __init__(self, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
-        self.lr = _positive("lr", lr)
-        if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
-            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_unit("betas[0]", betas[0]), _unit("betas[1]", betas[1]))
-        self.eps = _nonnegative("eps", eps)
+    _checks = {"lr": v.positive, "betas": _betas, "eps": v.nonnegative}
+    lr: float = 1e-3
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
 
-    def init(self, x0):
-        return {"t": 0, "m": np.zeros(np.shape(x0)), "v": np.zeros(np.shape(x0))}
-
-    def step(self, x, g, state, h=None):
-        (b1, b2), t = self.betas, state["t"] + 1
-        m = ema(state["m"], g, b1)  # first moment (momentum)
-        v = ema(state["v"], g * g, b2)  # second moment (RMSProp)
-        direction = debias(m, b1, t) / (np.sqrt(debias(v, b2, t)) + self.eps)  # scaling
-        return x - self.lr * direction, {"t": t, "m": m, "v": v}
+    def transform(self) -> Transform:
+        b1, b2 = self.betas
+        momentum = (ema(b1), bias_correction(b1))
+        rmsprop = scale_by_rms(b2, self.eps, debias=True)
+        return chain(*momentum, rmsprop, scale(-self.lr))
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -337,146 +357,34 @@ def run(opt: Optimizer, grad: Callable[[Array], Array], x0: Array, steps: int, *
     """Iterates ``x_0, ..., x_steps`` of ``opt`` from ``x0``, as an array of shape ``(steps + 1, d)``."""
     if not isinstance(opt, Optimizer):
         raise TypeError(f"opt must be an nntheory.optim optimizer (e.g. GD(lr=0.1)), got {type(opt).__name__}")
-    if not callable(grad):
-        raise TypeError(f"grad must be callable x -> gradient array, got {type(grad).__name__}")
-    if hess is not None and not callable(hess):
-        raise TypeError(f"hess must be callable x -> Hessian array, got {type(hess).__name__}")
+    v.function(grad, "grad", "x -> gradient array")
+    if hess is not None:
+        v.function(hess, "hess", "x -> Hessian array")
     if opt.needs_hessian and hess is None:
         raise ValueError(f"{type(opt).__name__} needs the Hessian: pass hess=callable")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise TypeError(f"steps must be an int, got {steps!r}")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    x = _vector("x0", x0)
-    d = x.shape[0]
-    xs = np.empty((int(steps) + 1, d))
+    steps = v.integer(steps, "steps", least=0)
+    x = v.vector(x0, "x0")
+    d, state = x.shape[0], opt.init(x)
+    xs = np.empty((steps + 1, d))
     xs[0] = x
-    state = opt.init(x)
-    for t in range(int(steps)):
-        g = _vector(f"grad(x) at step {t}", grad(x.copy()), d)
-        h = None if not opt.needs_hessian else hess(x.copy())
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # reported just below
-            x, state = opt.step(x, g, state, h)
-        if not np.all(np.isfinite(x)):
-            raise ValueError(f"{type(opt).__name__} produced a non-finite iterate at step {t + 1} "
-                             "(diverging step size, or eps=0 with a zero gradient)")
-        xs[t + 1] = x
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # reported just below
+        for t in range(steps):
+            g = v.vector(grad(x.copy()), f"grad(x) at step {t}", d)
+            u, state = opt.update(g, state, None if not opt.needs_hessian else hess(x.copy()))
+            x = x + u
+            if not np.all(np.isfinite(x)):
+                raise ValueError(f"{type(opt).__name__} produced a non-finite iterate at step {t + 1} "
+                                 "(diverging step size, or eps=0 with a zero gradient)")
+            xs[t + 1] = x
     return xs
-
-
-# ----------------------------------------------------------------------------- test problems
-
-
-class Problem(NamedTuple):
-    """An objective with its gradient, Hessian, a global Hessian-norm bound ``beta`` (or None) and ``f_min``."""
-
-    f: Callable[[Array], float]
-    grad: Callable[[Array], Array]
-    hess: Callable[[Array], Array]
-    beta: float | None
-    f_min: float | None
-
-
-def quadratic(A: Array) -> Problem:
-    """``f(x) = x^T A x / 2`` for a symmetric ``A``; ``beta = ||A||_2``, ``f_min = 0`` if ``A`` is PSD."""
-    A = np.array(A, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be a square matrix, got shape {A.shape}")
-    A = _matrix("A", A, A.shape[0])
-    lam = np.linalg.eigvalsh(A)
-    f_min = 0.0 if lam.min() >= 0 else None
-    return Problem(lambda x: 0.5 * float(x @ A @ x), lambda x: A @ x, lambda x: A.copy(),
-                   float(np.abs(lam).max()), f_min)
-
-
-def least_squares(X: Array, y: Array) -> Problem:
-    """``f(w) = ||X w - y||^2 / (2 n)``; ``beta = lambda_max(X^T X) / n``."""
-    X, y = np.array(X, dtype=np.float64), np.array(y, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
-    n = X.shape[0]
-    H = X.T @ X / n
-    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
-    f = lambda w: float(np.sum((X @ w - y) ** 2)) / (2 * n)  # noqa: E731
-    return Problem(f, lambda w: X.T @ (X @ w - y) / n, lambda w: H.copy(),
-                   float(np.linalg.eigvalsh(H).max()), f(w_star))
-
-
-def rosenbrock(a: float = 1.0, b: float = 100.0) -> Problem:
-    """Rosenbrock's banana ``(a - x)^2 + b (y - x^2)^2`` on R^2 (minimum 0 at ``(a, a^2)``; no global beta)."""
-    a, b = _real("a", a), _positive("b", b)
-
-    def f(z):
-        return float((a - z[0]) ** 2 + b * (z[1] - z[0] ** 2) ** 2)
-
-    def grad(z):
-        x, y = z
-        return np.array([-2 * (a - x) - 4 * b * x * (y - x**2), 2 * b * (y - x**2)])
-
-    def hess(z):
-        x, y = z
-        return np.array([[2 - 4 * b * (y - 3 * x**2), -4 * b * x], [-4 * b * x, 2 * b]])
-
-    return Problem(f, grad, hess, None, 0.0)
-
-
-def cauchy_regression(X: Array, y: Array) -> Problem:
-    """Robust regression ``f(w) = mean log(1 + (x_i^T w - y_i)^2)``: smooth, non-convex, ``f >= 0``.
-
-    ``rho(r) = log(1 + r^2)`` has ``|rho''| <= 2``, so ``||hess f|| <= 2 lambda_max(X^T X) / n = beta``.
-    ``f_min`` is reported as the lower bound 0 (the true minimum is not known in closed form).
-    """
-    X, y = np.array(X, dtype=np.float64), np.array(y, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
-    n = X.shape[0]
-
-    def f(w):
-        return float(np.mean(np.log1p((X @ w - y) ** 2)))
-
-    def grad(w):
-        r = X @ w - y
-        return X.T @ (2 * r / (1 + r**2)) / n
-
-    def hess(w):
-        r = X @ w - y
-        return (X.T * (2 * (1 - r**2) / (1 + r**2) ** 2)) @ X / n
-
-    return Problem(f, grad, hess, 2 * float(np.linalg.eigvalsh(X.T @ X).max()) / n, 0.0)
-
-
-def logistic_regression(X: Array, y: Array, *, l2: float = 0.0) -> Problem:
-    """``f(w) = mean log(1 + exp(-y_i x_i^T w)) + l2 ||w||^2 / 2`` for labels ``y_i`` in {-1, +1}.
-
-    Convex, ``l2``-strongly convex, and ``beta = lambda_max(X^T X) / (4 n) + l2`` (the logistic
-    loss has second derivative at most 1/4). ``f_min`` is None (no closed form).
-    """
-    X, y = np.array(X, dtype=np.float64), np.array(y, dtype=np.float64)
-    if X.ndim != 2 or y.shape != (X.shape[0],):
-        raise ValueError(f"X must be (n, d) and y (n,), got {X.shape} and {y.shape}")
-    if not np.all(np.abs(y) == 1):
-        raise ValueError("y must hold labels -1 and +1")
-    l2 = _nonnegative("l2", l2)
-    n, d = X.shape
-
-    def f(w):
-        return float(np.mean(np.logaddexp(0.0, -y * (X @ w)))) + l2 / 2 * float(w @ w)
-
-    def grad(w):
-        return X.T @ (-y / (1 + np.exp(y * (X @ w)))) / n + l2 * w
-
-    def hess(w):
-        p = 1 / (1 + np.exp(-y * (X @ w)))
-        return (X.T * (p * (1 - p))) @ X / n + l2 * np.eye(d)
-
-    return Problem(f, grad, hess, float(np.linalg.eigvalsh(X.T @ X).max()) / (4 * n) + l2, None)
 
 
 # ----------------------------------------------------------------------------- rates on quadratics
 
 
 def _mu_L(mu: float, L: float) -> tuple[float, float]:
-    mu, L = _positive("mu", mu), _positive("L", L)
+    """Checked ``0 < mu <= L``."""
+    mu, L = v.positive(mu, "mu"), v.positive(L, "L")
     if mu > L:
         raise ValueError(f"need mu <= L, got mu={mu}, L={L}")
     return mu, L
@@ -495,22 +403,27 @@ def nesterov_parameters(mu: float, L: float) -> tuple[float, float]:
 
 
 def iteration_matrix(opt: Optimizer, A: Array) -> Array:
-    """The linear map of GD / HeavyBall / Nesterov on ``f = x^T A x / 2``: on ``x`` (GD) or ``(x_t, x_{t-1})``."""
-    A = np.array(A, dtype=np.float64)
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"A must be a square matrix, got shape {A.shape}")
-    A = _matrix("A", A, A.shape[0])
+    """The linear map of one step of ``opt`` on ``f = x^T A x / 2``, on ``(x, state arrays)``, probed on basis vectors.
+
+    Needs a chain of linear pieces (GD, HeavyBall, Nesterov, Newton), else TypeError. GD and Newton have no
+    state (a ``(d, d)`` matrix); momentum adds its buffer ``b`` (``(2d, 2d)``).
+    """
+    if not isinstance(opt, Optimizer):
+        raise TypeError(f"opt must be an nntheory.optim optimizer, got {type(opt).__name__}")
+    A = v.matrix(A, "A", symmetric=True)
+    if not opt._tx.linear:
+        raise TypeError(f"iteration_matrix needs a linear method (GD, HeavyBall, Nesterov, Newton), got "
+                        f"{type(opt).__name__} = {opt._tx.name}")
     d = A.shape[0]
-    eye, zero = np.eye(d), np.zeros((d, d))
-    if type(opt) is GD:
-        return eye - opt.lr * A
-    if type(opt) is HeavyBall:  # x+ = (1 + m) x - lr A x - m x_prev
-        m = opt.momentum
-        return np.block([[(1 + m) * eye - opt.lr * A, -m * eye], [eye, zero]])
-    if type(opt) is Nesterov:  # torch iterate y+ = (I - lr A)((1 + m) y - m y_prev)
-        m, B = opt.momentum, eye - opt.lr * A
-        return np.block([[(1 + m) * B, -m * B], [eye, zero]])
-    raise TypeError(f"iteration_matrix needs GD, HeavyBall or Nesterov, got {type(opt).__name__}")
+    template = opt._tx.init(np.zeros(d))  # a chain's state: per piece, a tuple of length-d buffers
+    n = d * (1 + sum(len(s) for s in template))
+    M = np.empty((n, n))
+    for j, e in enumerate(np.eye(n)):
+        x, *buffers = np.split(e, n // d)
+        it = iter(buffers)
+        u, new = opt._tx.update(A @ x, tuple(tuple(next(it) for _ in s) for s in template), Context(A @ x, A, 1))
+        M[:, j] = np.concatenate([x + u, *(b for s in new for b in s)])
+    return M
 
 
 def quadratic_rate(opt: Optimizer, A: Array) -> float:
@@ -518,75 +431,20 @@ def quadratic_rate(opt: Optimizer, A: Array) -> float:
     return float(np.abs(np.linalg.eigvals(iteration_matrix(opt, A))).max())
 
 
-# ----------------------------------------------------------------------------- continuous time
-
-
 def nesterov_convex(grad: Callable[[Array], Array], x0: Array, steps: int, *, lr: float) -> Array:
     """Nesterov's method for convex f with momentum ``(k-1)/(k+2)`` (Su, Boyd, Candes 2016): iterates ``x_k``.
 
     ``x_k = y_{k-1} - lr grad f(y_{k-1})``, ``y_k = x_k + (k - 1)/(k + 2) (x_k - x_{k-1})``, ``y_0 = x_0``.
+    (Not a chain: the gradient is taken at ``y``, and the iterates returned are the ``x``.)
     """
-    lr = _positive("lr", lr)
-    if not callable(grad):
-        raise TypeError(f"grad must be callable, got {type(grad).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, got {steps!r}")
-    x = _vector("x0", x0)
-    xs = np.empty((int(steps) + 1, x.shape[0]))
+    lr = v.positive(lr, "lr")
+    v.function(grad, "grad", "x -> gradient array")
+    steps = v.integer(steps, "steps", least=0)
+    x = v.vector(x0, "x0")
+    xs = np.empty((steps + 1, x.shape[0]))
     xs[0] = y = x
-    for k in range(1, int(steps) + 1):
-        x_new = y - lr * _vector(f"grad(y) at step {k}", grad(y.copy()), x.shape[0])
+    for k in range(1, steps + 1):
+        x_new = y - lr * v.vector(grad(y.copy()), f"grad(y) at step {k}", x.shape[0])
         y = x_new + (k - 1) / (k + 2) * (x_new - x)
         xs[k] = x = x_new
     return xs
-
-
-def _times(t: Array) -> Array:
-    t = _vector("t", t)
-    if t[0] != 0 or np.any(np.diff(t) <= 0):
-        raise ValueError("t must start at 0 and increase strictly")
-    return t
-
-
-def _second_order(grad, x0, t, friction: Callable[[float], float], accel0: Callable[[Array], Array]) -> Array:
-    """Solve ``x'' + friction(t) x' + grad f(x) = 0`` with ``x(0) = x0``, ``x'(0) = 0``; rows are x(t)."""
-    x0, t = _vector("x0", x0), _times(t)
-    d = x0.shape[0]
-
-    def rhs(s, z):
-        x, v = z[:d], z[d:]
-        a = accel0(x) if s == 0 else -friction(s) * v - grad(x)
-        return np.concatenate([v, a])
-
-    sol = solve_ivp(rhs, (0.0, float(t[-1])), np.concatenate([x0, np.zeros(d)]), t_eval=t,
-                    method="DOP853", rtol=1e-10, atol=1e-12)
-    if not sol.success:  # pragma: no cover - smooth problems on short horizons
-        raise ValueError(f"ODE solver failed: {sol.message}")
-    return sol.y[:d].T
-
-
-def gradient_flow(grad: Callable[[Array], Array], x0: Array, t: Array) -> Array:
-    """Gradient flow ``x' = -grad f(x)`` from ``x0`` at the times ``t`` (starting at 0); shape ``(len(t), d)``."""
-    x0, t = _vector("x0", x0), _times(t)
-    sol = solve_ivp(lambda s, x: -grad(x), (0.0, float(t[-1])), x0, t_eval=t, method="DOP853",
-                    rtol=1e-10, atol=1e-12)
-    if not sol.success:  # pragma: no cover
-        raise ValueError(f"ODE solver failed: {sol.message}")
-    return sol.y.T
-
-
-def heavy_ball_flow(grad: Callable[[Array], Array], x0: Array, t: Array, *, damping: float) -> Array:
-    """Heavy-ball ODE ``x'' + damping x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)``.
-
-    Heavy ball with ``lr = h^2`` and ``momentum = 1 - damping h`` is its discretisation with time step ``h``.
-    """
-    a = _nonnegative("damping", damping)
-    return _second_order(grad, x0, t, lambda s: a, lambda x: -grad(x))
-
-
-def nesterov_flow(grad: Callable[[Array], Array], x0: Array, t: Array) -> Array:
-    """Su-Boyd-Candes ODE ``x'' + (3/t) x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)``.
-
-    At ``t = 0`` the limit ``x''(0) = -grad f(x0) / 4`` replaces the singular friction term.
-    """
-    return _second_order(grad, x0, t, lambda s: 3.0 / s, lambda x: -grad(x) / 4)

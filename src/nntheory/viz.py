@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "setup", "label", "interactive", "Interactive", "is_static", "MAX_FRAMES"]
+__all__ = ["COLORS", "setup", "label", "interactive", "Interactive", "is_static", "MAX_FRAMES", "plot_regions"]
 
 # Okabe-Ito: colour-blind safe, and each reads on a white figure shown in a dark theme.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -238,3 +238,39 @@ def _live(draw: Callable[..., Figure], grid: dict[str, list], default: dict, alt
     for c in controls.values():
         c.observe(redraw, names="value")
     return widgets.VBox([*controls.values(), image])
+
+
+def plot_regions(ax: plt.Axes, regions: Sequence, *, values: np.ndarray | None = None, cmap: str = "tab20",
+                 seed: int = 0, edgecolor: str = "#333333", linewidth: float = 0.3, fill: bool = True,
+                 rasterized: bool = True):
+    """Draw 2-D regions as polygons: random qualitative colours, or coloured by ``values`` (one per region).
+
+    Thousands of polygons make a heavy SVG, so the collection is rasterized by default (axes and labels
+    stay vector).
+    """
+    from matplotlib import colormaps
+    from matplotlib.collections import PolyCollection
+
+    if isinstance(regions, (str, bytes)) or not isinstance(regions, Sequence) or not regions \
+            or not all(hasattr(r, "vertices") for r in regions):
+        raise TypeError("regions must be a non-empty list of 2-D regions (from regions.regions_2d)")
+    polys = [r.vertices for r in regions]
+    if not fill:
+        coll = PolyCollection(polys, facecolors="none", edgecolors=edgecolor, linewidths=linewidth)
+    elif values is None:
+        cm = colormaps[cmap]
+        n = getattr(cm, "N", 20)
+        idx = np.random.default_rng(seed).integers(0, n, size=len(polys))
+        coll = PolyCollection(polys, facecolors=[cm(i % n) for i in idx], edgecolors=edgecolor, linewidths=linewidth)
+    else:
+        vals = np.asarray(values, dtype=float)
+        if vals.shape != (len(polys),) or not np.all(np.isfinite(vals)):
+            raise ValueError(f"values must be {len(polys)} finite numbers (one per region), got shape {vals.shape}")
+        coll = PolyCollection(polys, array=vals, cmap=cmap, edgecolors=edgecolor, linewidths=linewidth)
+    coll.set_rasterized(rasterized)
+    ax.add_collection(coll)
+    allv = np.vstack(polys)
+    ax.set_xlim(allv[:, 0].min(), allv[:, 0].max())
+    ax.set_ylim(allv[:, 1].min(), allv[:, 1].max())
+    ax.set_aspect("equal")
+    return coll

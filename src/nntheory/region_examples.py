@@ -1,0 +1,90 @@
+"""The linear-regions chapter's example networks and data: Telgarsky's tent map, two moons, a training run."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import _validate as v
+from . import optim
+
+__all__ = ["tent_net", "two_moons", "train_snapshots"]
+
+
+def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
+    """Telgarsky's tent map ``m(x) = 2(s(x) - 2 s(x - 1/2) + s(x - 1))`` composed ``depth`` times, as a ReLU net."""
+    depth = v.integer(depth, "depth", least=1)
+    shifts = torch.tensor([0.0, -0.5, -1.0], dtype=dtype)
+    combine = torch.tensor([[2.0, -4.0, 2.0]], dtype=dtype)
+    layers: list[nn.Module] = []
+    for i in range(depth):
+        lin = nn.Linear(1 if i == 0 else 3, 3, dtype=dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.ones(3, 1, dtype=dtype) if i == 0 else combine.repeat(3, 1))
+            lin.bias.copy_(shifts)
+        layers += [lin, nn.ReLU()]
+    out = nn.Linear(3, 1, dtype=dtype)
+    with torch.no_grad():
+        out.weight.copy_(combine)
+        out.bias.zero_()
+    return nn.Sequential(*layers, out)
+
+
+def two_moons(n: int, *, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half-circles in the plane (the usual "two moons"), ``n`` points, labels 0/1."""
+    n = v.integer(n, "n", least=2)
+    noise = v.nonnegative(noise, "noise")
+    rng = np.random.default_rng(seed)
+    n_out = n // 2
+    a_out, a_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
+    X = np.vstack([np.stack([np.cos(a_out), np.sin(a_out)], 1),
+                   np.stack([1 - np.cos(a_in), 0.5 - np.sin(a_in)], 1)])
+    y = np.concatenate([np.zeros(n_out), np.ones(n - n_out)])
+    X = X + noise * rng.standard_normal(X.shape)
+    perm = rng.permutation(n)
+    return X[perm], y[perm]
+
+
+def train_snapshots(
+    net: nn.Sequential,
+    x: object,
+    y: object,
+    *,
+    steps: int,
+    snapshot_steps: Sequence[int],
+    lr: float = 1e-2,
+) -> tuple[list[nn.Sequential], np.ndarray]:
+    """Train a copy of ``net`` by full-batch Adam (``optim.Adam``) on the logistic loss of labels 0/1.
+
+    Returns float64 copies of the net at the sorted ``snapshot_steps`` and the loss before each step
+    (``steps`` values). The gradient comes from torch autograd on the flattened parameters.
+    """
+    steps = v.integer(steps, "steps", least=0)
+    snaps = sorted(set(v.int_list(snapshot_steps, "snapshot_steps", least=0, min_len=1)))
+    if snaps[-1] > steps:
+        raise ValueError(f"snapshot_steps must lie in [0, steps={steps}], got {list(snapshot_steps)}")
+    lr = v.positive(lr, "lr")
+    model = copy.deepcopy(net).to(torch.float64)
+    X = torch.as_tensor(v.matrix(x, "x"))
+    Y = torch.as_tensor(v.vector(y, "y", X.shape[0]))
+    params = list(model.parameters())
+    losses: list[float] = []
+
+    def grad(theta: np.ndarray) -> np.ndarray:
+        nn.utils.vector_to_parameters(torch.from_numpy(theta), params)
+        loss = nn.functional.binary_cross_entropy_with_logits(model(X).reshape(-1), Y)
+        losses.append(float(loss.detach()))
+        return nn.utils.parameters_to_vector(torch.autograd.grad(loss, params)).numpy()
+
+    theta0 = nn.utils.parameters_to_vector(params).detach().numpy().copy()
+    path = optim.run(optim.Adam(lr=lr), grad, theta0, steps)
+    out = []
+    for k in snaps:
+        snap = copy.deepcopy(model)
+        nn.utils.vector_to_parameters(torch.from_numpy(path[k].copy()), list(snap.parameters()))
+        out.append(snap)
+    return out, np.array(losses)
