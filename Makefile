@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 2
 # Property tests: `ci` draws the same examples on every run; NNTHEORY_HYPOTHESIS=explore draws 10x, at random.
 export NNTHEORY_HYPOTHESIS ?= ci
 
-.PHONY: install book test pytest explore build-strict notebooks-live browser-test browser-test-if-available pdf pdf-deps bench clean help chapter
+.PHONY: install book test pytest explore build-strict notebooks-live browser-test browser-test-if-available pdf pdf-deps bench mutants clean help chapter
 
 help:
 	@echo "make book   - install into $(VENV), execute every chapter, write the site to _build/html"
@@ -21,6 +21,7 @@ help:
 	@echo "make browser-test - open every page of _build/html in headless Chromium, network off, and check it"
 	@echo "make pdf    - the whole book as one PDF (_build/latex/nntheory.pdf); needs TeX Live (make pdf-deps)"
 	@echo "make bench  - time each chapter and the whole build; figures in benchmarks/results/"
+	@echo "make mutants - plant each fault of benchmarks/mutants.yml and check that its chapter's checks catch it"
 	@echo "make clean  - remove _build (keeps the venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -77,6 +78,11 @@ pdf: install pdf-deps
 
 bench: install
 	$(BIN)/python benchmarks/run.py
+
+# Planted faults (benchmarks/mutants.yml): each is applied to a copy of src/ or chapters/, and only its
+# chapter is executed; every fault must make a chapter check fail. Results: benchmarks/results/mutants.json.
+mutants: install
+	$(BIN)/python scripts/mutants.py --jobs 2
 
 clean:
 	rm -rf _build

@@ -5,7 +5,8 @@ The book is assembled in a temporary folder (printed at the end) with this repos
 _config.yml, references.bib and bibliography page, so warnings, broken references, failing
 cells and failing checks show up exactly as in `make test`, without executing every chapter.
 The other chapters are included as one-line stubs, so `{doc}` links to them resolve (labels
-inside them, used with `{prf:ref}`, do not: build those chapters together).
+inside them, used with `{prf:ref}`, do not: build those chapters together). A cut-down ledger
+page (`checks.html`) lists the checks of the chapters built, and `_build/checks.json` holds them.
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ def main(names: list[str]) -> int:
                       if ln.startswith("# ")), other)
         (book / "chapters" / f"{other}.md").write_text(f"# {title}\n\n(Not built in this subset.)\n")
     entries = "\n".join(f"  - file: chapters/{n}" for n in names + others)
-    (book / "_toc.yml").write_text(f"format: jb-book\nroot: index\nchapters:\n{entries}\n  - file: bibliography\n")
+    # the check ledger of the chapters built here (the appendix page of the full book, cut down)
+    ledger = "".join(f"\n## {n}\n\n```{{check-ledger}} chapters/{n}\n```\n" for n in names)
+    (book / "checks.md").write_text("# Every check in this subset\n\n```{check-ledger-summary}\n```\n" + ledger)
+    (book / "_toc.yml").write_text(f"format: jb-book\nroot: index\nchapters:\n{entries}\n  - file: checks\n"
+                                   "  - file: bibliography\n")
     (book / "index.md").write_text("# Subset build\n\n" + "\n".join(f"- {{doc}}`chapters/{n}`" for n in names) + "\n")
     jb = Path(sys.executable).with_name("jupyter-book")
     env = dict(os.environ, NNTHEORY_STATIC="1", PYTHONHASHSEED="0")

@@ -5,6 +5,7 @@ Each case builds a one-page book with the same command and configuration that `m
 proves the harness itself can succeed.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -29,21 +30,46 @@ kernelspec:
 
 # Gate test
 
+(sec-page)=
+## Some prose
+
 Some prose.
 
 ```{code-cell} ipython3
 """
 
 
-def _build(tmp_path: Path, cell: str) -> subprocess.CompletedProcess:
+LEDGER_PAGE = """# Every check
+
+```{check-ledger-summary}
+```
+
+## The page
+
+```{check-ledger} chapters/01_page
+```
+"""
+
+
+def _build(tmp_path: Path, cell: str, *, ledger: bool = False) -> subprocess.CompletedProcess:
+    """Build a one-page book (with ``ledger``: the page as chapters/01_page, and a ledger appendix)."""
     book = tmp_path / "book"
     book.mkdir()
     shutil.copy(ROOT / "_config.yml", book / "_config.yml")
     shutil.copy(ROOT / "references.bib", book / "references.bib")
     for d in ("_ext", "_static"):  # the local Sphinx extension and the favicon that _config.yml names
         shutil.copytree(ROOT / d, book / d)
-    (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
-    (book / "index.md").write_text(HEADER + cell + "\n```\n")
+    page = HEADER + cell + "\n```\n"
+    if ledger:
+        (book / "chapters").mkdir()
+        (book / "chapters" / "01_page.md").write_text(page)
+        (book / "checks.md").write_text(LEDGER_PAGE)
+        (book / "index.md").write_text("# Index\n")
+        (book / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapters/01_page\n"
+                                     "  - file: checks\n")
+    else:
+        (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+        (book / "index.md").write_text(page)
     env = dict(os.environ, NNTHEORY_STATIC="1")
     return subprocess.run(
         [str(JB), "build", str(book), "-W", "-n", "--keep-going"],
@@ -55,7 +81,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not JB.exists(), reason="jupy
 
 
 def test_passing_book_builds(tmp_path):
-    res = _build(tmp_path, "from nntheory import checks\nchecks.check_le('x', 1.0, 2.0)\nassert 1 + 1 == 2")
+    res = _build(tmp_path, "from nntheory import checks\nchecks.check_le('x', 1.0, 2.0, kind='inequality')\n"
+                           "assert 1 + 1 == 2")
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert (tmp_path / "book" / "_build" / "html" / "index.html").exists()
 
@@ -73,6 +100,29 @@ def test_failing_assert_fails_build(tmp_path):
 
 
 def test_failing_check_helper_fails_build(tmp_path):
-    res = _build(tmp_path, "from nntheory import checks\nchecks.check_le('residual', 1.0, 1e-9)")
+    res = _build(tmp_path, "from nntheory import checks\nchecks.check_le('residual', 1.0, 1e-9, kind='round-off')")
     assert res.returncode != 0
-    assert "exceeds its tolerance" in res.stdout + res.stderr
+    assert "check failed: residual" in res.stdout + res.stderr
+
+
+def test_loose_check_without_a_reason_fails_build(tmp_path):
+    res = _build(tmp_path, "from nntheory import checks\nchecks.check_le('residual', 1e-12, 1.0, kind='round-off')")
+    assert res.returncode != 0
+    assert "below 0.001" in res.stdout + res.stderr
+
+
+def test_ledger_lists_every_check_with_link_ratio_and_reason(tmp_path):
+    cell = ("from nntheory import checks\n"
+            "checks.check_le('a bound that bites', 0.5, 1.0, kind='inequality', ref='sec-page')\n"
+            "checks.check_close('an exact identity', 2.0, 2.0, 0.0, kind='exact', reason='exact in floating point')")
+    res = _build(tmp_path, cell, ledger=True)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    out = tmp_path / "book" / "_build"
+    records = json.loads((out / "checks.json").read_text())
+    assert [r["claim"] for r in records] == ["a bound that bites", "an exact identity"]
+    assert records[0]["ratio"] == 0.5 and records[1]["ratio"] == 0.0 and records[1]["kind"] == "exact"
+    page = (out / "html" / "checks.html").read_text()
+    assert 'href="chapters/01_page.html#check-1"' in page and 'href="chapters/01_page.html#check-2"' in page
+    assert "exact in floating point" in page and "a bound that bites" in page
+    chapter = (out / "html" / "chapters" / "01_page.html").read_text()
+    assert 'id="check-1"' in chapter and 'id="check-2"' in chapter
