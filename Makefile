@@ -11,12 +11,13 @@ export OMP_NUM_THREADS ?= 2
 # Property tests: `ci` draws the same examples on every run; NNTHEORY_HYPOTHESIS=explore draws 10x, at random.
 export NNTHEORY_HYPOTHESIS ?= ci
 
-.PHONY: install book test pytest explore build-strict notebooks-live browser-test browser-test-if-available pdf pdf-deps bench mutants clean help chapter
+.PHONY: install book test pytest explore build-strict notebooks-live bundle-test browser-test browser-test-if-available pdf pdf-deps bench mutants clean help chapter
 
 help:
 	@echo "make book   - install into $(VENV), execute every chapter, write the site to _build/html"
 	@echo "make test   - install, run pytest, then build the book with warnings as errors"
 	@echo "make notebooks-live - execute every chapter headless in a live kernel (nbclient, ipywidgets), both ways"
+	@echo "make bundle-test - run the course bundle's notebooks in a fresh environment, offline (make book first)"
 	@echo "make explore - the property tests with 10x the examples, drawn at random (NNTHEORY_HYPOTHESIS=explore)"
 	@echo "make browser-test - open every page of _build/html in headless Chromium, network off, and check it"
 	@echo "make pdf    - the whole book as one PDF (_build/latex/nntheory.pdf); needs TeX Live (make pdf-deps)"
@@ -55,7 +56,13 @@ build-strict: install
 
 # The browser test runs inside `make test` wherever Chromium and its driver are installed
 # (.ci/run installs Debian's chromium and chromium-driver when they are missing).
-test: pytest build-strict notebooks-live browser-test-if-available
+# The course bundle, unpacked in a fresh environment (cached under ~/.cache/nntheory) with no package index:
+# every notebook runs, and its first cell installs nntheory from the wheel beside it.
+bundle-test: install
+	test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python scripts/bundle_test.py _build/html
+
+test: pytest build-strict notebooks-live bundle-test browser-test-if-available
 
 browser-test: install
 	test -f _build/html/index.html || $(MAKE) book

@@ -5,7 +5,8 @@ Usage: .venv/bin/python scripts/browser_test.py [_build/html]
 For every HTML page: no console errors; every figure in the text has alt text; math rendered by the local MathJax (no raw TeX left, MathJax
 output present wherever the page has math); every image loaded; every internal link resolves (file
 and anchor); on every interactive figure, moving each slider changes the picture; the page's .ipynb
-download is a valid notebook (nbformat). A screenshot of each page goes to _build/screenshots/ (chapters also in the dark theme).
+download is a valid notebook (nbformat); the landing page links the course bundle, whose notebooks
+validate and which holds the wheel, requirements.txt and a README. A screenshot of each page goes to _build/screenshots/ (chapters also in the dark theme).
 The site is served on 127.0.0.1 only, and Chromium resolves no other host, so anything the site
 tried to fetch from the internet would fail here, as it would on a reader's offline laptop.
 Exits non-zero if any check fails.
@@ -101,6 +102,33 @@ def check_links(site: Path, base: str, page_url: str, hrefs: list[str]) -> list[
     return bad
 
 
+def _invalid_notebook(name: str, data: bytes) -> list[str]:
+    """[] if ``data`` is a valid notebook (nbformat), else the problem."""
+    try:
+        nbformat.validate(nbformat.reads(data.decode("utf-8"), as_version=4))
+    except (nbformat.ValidationError, ValueError) as err:
+        return [f"{name} is not a valid notebook: {getattr(err, 'message', err)}"]
+    return []
+
+
+def check_bundle(href: str) -> tuple[int, list[str]]:
+    """Download a course bundle: every notebook in it must validate, and the wheel must be there."""
+    import io
+    import zipfile
+
+    with urllib.request.urlopen(href) as resp:
+        z = zipfile.ZipFile(io.BytesIO(resp.read()))
+    names = z.namelist()
+    nbs = [n for n in names if n.endswith(".ipynb")]
+    problems = [p for n in nbs for p in _invalid_notebook(f"{href}!{n}", z.read(n))]
+    if not nbs:
+        problems.append(f"{href} holds no notebooks")
+    for need in (".whl", "requirements.txt", "README.md"):
+        if not any(n.endswith(need) for n in names):
+            problems.append(f"{href} lacks its {need}")
+    return len(nbs), problems
+
+
 WAIT_MATHJAX = """
 const done = arguments[arguments.length - 1];
 if (!document.querySelector('.math, .MathJax, script[type^="math/tex"]')) { done('none'); return; }
@@ -177,12 +205,14 @@ def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots:
     notebooks = 0
     for href in {h for h in hrefs if h.startswith(base) and h.endswith(".ipynb")}:
         with urllib.request.urlopen(href) as resp:
-            nb = nbformat.reads(resp.read().decode("utf-8"), as_version=4)
-        try:
-            nbformat.validate(nb)
+            problems += _invalid_notebook(href, resp.read())
             notebooks += 1
-        except nbformat.ValidationError as err:
-            problems.append(f"{href} is not a valid notebook: {err.message}")
+    for href in {h for h in hrefs if h.startswith(base) and h.endswith(".zip")}:
+        n, bad = check_bundle(href)
+        notebooks += n
+        problems += bad
+    if rel == "intro.html" and not driver.find_elements("css selector", "a.nnt-bundle[href$='.zip']"):
+        problems.append("the landing page has no link to the course bundle (notebook-downloads)")
     for entry in driver.get_log("browser"):
         if entry["level"] == "SEVERE":
             problems.append(f"console error: {entry['message'][:200]}")

@@ -49,3 +49,30 @@ def test_stream_merging_does_not_touch_the_notebook():
     merged = ext._coalesce_streams_copy(outs)
     assert [o["text"] for o in merged] == ["a\nb\n"]
     assert [o["text"] for o in outs] == ["a\n", "b\n"]
+
+
+def test_setup_cell_is_valid_python_first_and_idempotent():
+    ext = _load(ROOT / "_ext" / "nntheory_notebooks.py")
+    src = ext.setup_cell_source("9.9.9", "https://example.org/book/")
+    compile(src, "setup-cell", "exec")
+    assert "nntheory[live] @ https://example.org/book/_downloads/nntheory-9.9.9-py3-none-any.whl" in src
+    assert "nntheory[live]==9.9.9" in src and "./{WHEEL}[live]" in src
+    assert "https://" not in ext.setup_cell_source("9.9.9", "")  # no site: wheel beside, then PyPI only
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("x = 1")])
+    once = ext.with_setup_cell(nb, "9.9.9", "")
+    twice = ext.with_setup_cell(once, "9.9.9", "")
+    assert [c.source for c in once.cells] == [c.source for c in twice.cells]  # one set-up cell, first
+    assert once.cells[0].metadata["tags"] == ["nntheory-setup", "hide-input"]
+    assert once.cells[1].source == "x = 1" and nb.cells[0].source == "x = 1" and len(nb.cells) == 1
+
+
+def test_bundle_requirements_pin_the_build_environment():
+    import importlib.metadata as md
+
+    ext = _load(ROOT / "_ext" / "nntheory_notebooks.py")
+    req = ext.pinned_requirements("nntheory-9.9.9-py3-none-any.whl").splitlines()
+    assert f"numpy=={md.version('numpy')}" in req
+    assert any(r.startswith("torch==") and "+" not in r for r in req)
+    assert req[-1] == "./nntheory-9.9.9-py3-none-any.whl"

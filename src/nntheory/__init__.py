@@ -3,4 +3,9 @@
 One module per topic; chapters import what they need, e.g. ``from nntheory import nets, clarke, viz``.
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("nntheory")  # one source: pyproject.toml
+except PackageNotFoundError:  # pragma: no cover - running from an unpacked source tree
+    __version__ = "unknown"

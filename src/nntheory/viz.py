@@ -197,7 +197,10 @@ def interactive(
         raise ValueError(f"default names unknown parameters {sorted(unknown)}")
 
     if not is_static():
-        return _live(draw, grid, default, alt, dpi)
+        try:
+            return _live(draw, grid, default, alt, dpi)
+        except ImportError:  # no ipywidgets in this kernel: the precomputed frames still work
+            pass
 
     frames = []
     for combo in itertools.product(*grid.values()):
