@@ -11,19 +11,33 @@ export OMP_NUM_THREADS ?= 2
 # Property tests: `ci` draws the same examples on every run; NNTHEORY_HYPOTHESIS=explore draws 10x, at random.
 export NNTHEORY_HYPOTHESIS ?= ci
 
-.PHONY: install book test pytest explore build-strict notebooks-live bundle-test browser-test browser-test-if-available pdf pdf-deps bench mutants clean help chapter
+# The builds read a configuration derived from _config.yml (scripts/book_config.py): an execution cache
+# named by a hash of src/, requirements.txt, _config.yml and _ext/, so that the builds of one run (PDFs,
+# site, student edition) execute each chapter once. `make book` and `make test` empty it first.
+CONFIG      := _build/config/full.yml
+STUDENT_CFG := _build/config/student.yml
+CACHE       := _build/.jupyter_cache
+STUDENT     := _build/student
+
+.PHONY: install book test pytest explore fresh configs build-strict notebooks-live bundle-test browser-test \
+        browser-test-if-available pdf pdf-if-available pdf-deps book-student build-student pdf-student preview \
+        bench mutants clean help chapter
 
 help:
-	@echo "make book   - install into $(VENV), execute every chapter, write the site to _build/html"
-	@echo "make test   - install, run pytest, then build the book with warnings as errors"
+	@echo "make book    - install into $(VENV), execute every chapter, write the site to _build/html"
+	@echo "make test    - install, pytest, PDFs (if TeX Live is there), the strict build, live kernels, the bundle,"
+	@echo "               the student edition and the browser test"
+	@echo "make preview - fast rebuild for authors (execution cache; re-executes only what an edit can change)"
+	@echo "make chapter CH=01_clarke - build some chapters strictly, without the others"
+	@echo "make pdf     - the book and each chapter as PDFs (_build/latex/*.pdf); needs TeX Live (make pdf-deps)"
+	@echo "make book-student / pdf-student - the student edition (no solutions) in $(STUDENT)/_build/"
 	@echo "make notebooks-live - execute every chapter headless in a live kernel (nbclient, ipywidgets), both ways"
 	@echo "make bundle-test - run the course bundle's notebooks in a fresh environment, offline (make book first)"
 	@echo "make explore - the property tests with 10x the examples, drawn at random (NNTHEORY_HYPOTHESIS=explore)"
 	@echo "make browser-test - open every page of _build/html in headless Chromium, network off, and check it"
-	@echo "make pdf    - the whole book as one PDF (_build/latex/nntheory.pdf); needs TeX Live (make pdf-deps)"
-	@echo "make bench  - time each chapter and the whole build; figures in benchmarks/results/"
+	@echo "make bench   - time each chapter, the full build and the preview; figures in benchmarks/results/"
 	@echo "make mutants - plant each fault of benchmarks/mutants.yml and check that its chapter's checks catch it"
-	@echo "make clean  - remove _build (keeps the venv)"
+	@echo "make clean   - remove _build (keeps the venv)"
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +48,17 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
-# --all: Sphinx would otherwise re-read (and so re-execute) only the pages whose source changed,
-# and a change in src/nntheory or requirements.txt would leave stale numbers in the other chapters.
-book: install
-	$(JB) build . --all --builder html
+configs: install
+	$(BIN)/python scripts/book_config.py $(CONFIG) --cache auto
+	$(BIN)/python scripts/book_config.py $(STUDENT_CFG) --edition student --cache auto
+
+# Execution from scratch: no cached outputs survive from an earlier run.
+fresh:
+	rm -rf $(CACHE)
+
+# --all: Sphinx would otherwise re-read only the pages whose source changed.
+book: install fresh configs
+	$(JB) build . --config $(CONFIG) --all --builder html
 	@echo "The site is in _build/html/index.html"
 
 pytest: install
@@ -46,42 +67,67 @@ pytest: install
 explore: install
 	NNTHEORY_HYPOTHESIS=explore $(BIN)/python -m pytest -m "not slow"
 
+build-strict: configs
+	$(JB) build . --config $(CONFIG) --all --builder html -W -n --keep-going
+
 # Every chapter in a live kernel (NNTHEORY_STATIC unset: sliders are ipywidgets), as papermill, nbval or
 # an autograder runs it: whole-notebook and cell by cell, 60 s per cell; a cell timeout or a stall fails.
 notebooks-live: install
 	$(BIN)/python scripts/notebooks_live.py --timeout 60
 
-build-strict: install
-	$(JB) build . --all --builder html -W -n --keep-going
-
-# The browser test runs inside `make test` wherever Chromium and its driver are installed
-# (.ci/run installs Debian's chromium and chromium-driver when they are missing).
 # The course bundle, unpacked in a fresh environment (cached under ~/.cache/nntheory) with no package index:
 # every notebook runs, and its first cell installs nntheory from the wheel beside it.
 bundle-test: install
 	test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python scripts/bundle_test.py _build/html
 
-test: pytest build-strict notebooks-live bundle-test browser-test-if-available
+# PDFs first (they execute the chapters and fill the cache), so that the site links each chapter's PDF.
+test: pytest fresh pdf-if-available build-strict notebooks-live bundle-test build-student browser-test-if-available
 
 browser-test: install
 	test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python scripts/browser_test.py _build/html
+	@if test -f $(STUDENT)/_build/html/index.html; then \
+		$(BIN)/python scripts/browser_test.py --student $(STUDENT)/_build/html; fi
 
+# The browser test runs inside `make test` wherever Chromium and its driver are installed
+# (.ci/run installs Debian's chromium and chromium-driver when they are missing).
 browser-test-if-available: install
 	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
-		$(BIN)/python scripts/browser_test.py _build/html; \
+		$(MAKE) browser-test; \
 	else echo "browser test skipped: install Debian's chromium and chromium-driver to run it"; fi
 
+# The student edition: every solution removed (pages, notebook downloads, course bundle), with a banner.
+book-student: install configs
+	$(JB) build . --config $(STUDENT_CFG) --path-output $(STUDENT) --all --builder html
+	@echo "The student edition is in $(STUDENT)/_build/html/index.html"
+
+build-student: configs
+	$(JB) build . --config $(STUDENT_CFG) --path-output $(STUDENT) --all --builder html -W -n --keep-going
+
 # TeX Live from Debian's packages (run as root, or prefix with sudo).
-TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-xetex latexmk lmodern fonts-freefont-otf tex-gyre
+TEX_PACKAGES := texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended texlive-xetex latexmk lmodern fonts-freefont-otf tex-gyre poppler-utils
 pdf-deps:
-	@command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1 || \
+	@command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
 		(apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEX_PACKAGES))
 
-pdf: install pdf-deps
-	$(JB) build . --all --builder pdflatex
-	@echo "The PDF is _build/latex/nntheory.pdf"
+# The whole book (_build/latex/nntheory.pdf) and one PDF per chapter (_build/latex/NN_topic.pdf).
+pdf: install pdf-deps configs
+	$(JB) build . --config $(CONFIG) --all --builder pdflatex
+	@echo "The PDFs are in _build/latex/: nntheory.pdf and one per chapter"
+
+pdf-if-available: configs
+	@if command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1; then \
+		$(JB) build . --config $(CONFIG) --all --builder pdflatex; \
+	else echo "PDFs skipped: install TeX Live (make pdf-deps) to build them"; fi
+
+pdf-student: install pdf-deps configs
+	$(JB) build . --config $(STUDENT_CFG) --path-output $(STUDENT) --all --builder pdflatex
+	@echo "The student edition's PDFs are in $(STUDENT)/_build/latex/"
+
+# A fast rebuild for authors (see README, "Adding a chapter"): _build/preview/_build/html.
+preview: install
+	$(BIN)/python scripts/preview.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py

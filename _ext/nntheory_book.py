@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 
 import myst_nb.core.render as _nb_render
+from myst_nb.core.execute.cache import NotebookClientCache
 
 from sphinx.application import Sphinx
 from sphinx.config import Config
@@ -60,9 +61,23 @@ def _coalesce_streams_copy(outputs: list) -> list:
     return _coalesce_streams([copy.deepcopy(o) for o in outputs])
 
 
+_start_cached = NotebookClientCache.start_client
+
+
+def _start_cached_in_place(self: NotebookClientCache) -> None:
+    """myst-nb's cached execution, keeping the notebook object: on a cache hit it merges the outputs into a
+    new notebook, but writes the old one to jupyter_execute/ and the .ipynb download (without outputs)."""
+    original = self._notebook
+    _start_cached(self)
+    if self._notebook is not original:
+        original.cells, original.metadata = self._notebook.cells, self._notebook.metadata
+        self._notebook = original
+
+
 def setup(app: Sphinx) -> dict:
     """Register the config and page hooks."""
     _nb_render.coalesce_streams = _coalesce_streams_copy
+    NotebookClientCache.start_client = _start_cached_in_place
     app.connect("config-inited", _add_preamble)
     app.connect("config-inited", _theme_defaults)
     app.connect("html-page-context", _dedupe_scripts, priority=900)

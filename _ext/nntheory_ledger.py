@@ -75,6 +75,8 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
         anchor = f"check-{k}"
         if i in cells:
             cells[i]["ids"].append(anchor)
+            if "nnt-check-cell" not in cells[i]["classes"]:
+                cells[i]["classes"].append("nnt-check-cell")  # the PDF prints a check cell's result, not its code
         kept.append(dict(rec, number=k, anchor=anchor, cell=i, docname=env.docname))
         if rec.get("reason") is None and (rec.get("ratio") is None or rec["ratio"] < TIGHT):
             logger.warning(f"check {k} ({rec.get('claim')!r}) has ratio {rec.get('ratio')} below {TIGHT} and no reason",

@@ -195,8 +195,13 @@ def _finish(app: Sphinx, exc: Exception | None) -> None:
     downloads = out / "_downloads"
     downloads.mkdir(exist_ok=True)
     wheel = build_wheel(app, downloads, ver)
+    from nntheory_editions import is_student, strip_solutions  # _ext is on sys.path (local_extensions)
+
     for path in chapters:
-        nb = with_setup_cell(nbformat.read(path, as_version=4), ver, app.config.html_baseurl or "")
+        nb = nbformat.read(path, as_version=4)
+        if is_student(app.config):
+            nb = strip_solutions(nb)
+        nb = with_setup_cell(nb, ver, app.config.html_baseurl or "")
         nbformat.validate(nb)
         path.write_text(nbformat.writes(nb))
     bundle = write_bundle(out, chapters, wheel, ver, app.config.project)

@@ -51,6 +51,46 @@ def build_time() -> float:
     return time.perf_counter() - t0
 
 
+def _preview() -> float:
+    """Seconds for one `make preview` (scripts/preview.py); fails loudly if the build fails."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "preview.py")], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _edited(path: Path, suffix: str):
+    """Context manager: ``path`` with ``suffix`` appended, restored afterwards byte for byte."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def cm():
+        original = path.read_bytes()
+        try:
+            path.write_bytes(original + suffix.encode())
+            yield
+        finally:
+            path.write_bytes(original)
+
+    return cm()
+
+
+def preview_times(full: float) -> dict:
+    """The preview after no change, after a prose edit of one chapter, and after an edit of src/, vs the full build."""
+    _preview()  # warm: the cache holds every chapter for the current inputs
+    chapter = sorted((ROOT / "chapters").glob("*.md"))[0]
+    results = {"no change": _preview()}
+    with _edited(chapter, "\n<!-- preview benchmark: a prose edit -->\n"):
+        results["one chapter edited"] = _preview()
+    with _edited(ROOT / "src" / "nntheory" / "viz.py", "\n# preview benchmark: an edit of src/\n"):
+        results["src/ edited"] = _preview()
+    _preview()  # back to the committed inputs
+    out = {k: {"seconds": round(v, 1), "fraction_of_full_build": round(v / full, 3)} for k, v in results.items()}
+    out["full build seconds"] = round(full, 1)
+    for k, v in results.items():
+        print(f"preview, {k:20s} {v:7.1f} s  ({v / full:.0%} of the full build)")
+    return out
+
+
 def main() -> None:
     """Run the benchmarks, then write results JSON and a bar chart."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -58,6 +98,8 @@ def main() -> None:
     times = chapter_times()
     total = build_time()
     print(f"{'whole build':28s} {total:7.1f} s")
+    preview = preview_times(total)
+    (OUT / "preview.json").write_text(json.dumps(preview, indent=2))
     extra = {}
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         # each topic benchmark is a module with run() -> dict of JSON-able results (and may save figures to OUT)
@@ -69,6 +111,7 @@ def main() -> None:
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "chapter_seconds": times,
         "build_seconds": total,
+        "preview": preview,
         "budget_seconds_per_chapter": BUDGET_S,
         **extra,
     }

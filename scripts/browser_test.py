@@ -1,12 +1,15 @@
 """Open every page of the built site in headless Chromium, with the network off, and check it as a reader.
 
-Usage: .venv/bin/python scripts/browser_test.py [_build/html]
+Usage: .venv/bin/python scripts/browser_test.py [--student [--sources chapters/]] [_build/html]
 
 For every HTML page: no console errors; every figure in the text has alt text; math rendered by the local MathJax (no raw TeX left, MathJax
 output present wherever the page has math); every image loaded; every internal link resolves (file
 and anchor); on every interactive figure, moving each slider changes the picture; the page's .ipynb
 download is a valid notebook (nbformat); the landing page links the course bundle, whose notebooks
-validate and which holds the wheel, requirements.txt and a README. A screenshot of each page goes to _build/screenshots/ (chapters also in the dark theme).
+validate and which holds the wheel, requirements.txt and a README; theorems, exercises and figures of
+chapter N are numbered N.k; where the site has chapter PDFs, every chapter page links its own.
+With ``--student`` (the student edition): every page shows the banner, and no text of any exercise
+solution (taken from the MyST sources) appears in any page, notebook download or the course bundle. A screenshot of each page goes to _build/screenshots/ (chapters also in the dark theme).
 The site is served on 127.0.0.1 only, and Chromium resolves no other host, so anything the site
 tried to fetch from the internet would fail here, as it would on a reader's offline laptop.
 Exits non-zero if any check fails.
@@ -111,7 +114,7 @@ def _invalid_notebook(name: str, data: bytes) -> list[str]:
     return []
 
 
-def check_bundle(href: str) -> tuple[int, list[str]]:
+def check_bundle(href: str, student: list[str] | None = None) -> tuple[int, list[str]]:
     """Download a course bundle: every notebook in it must validate, and the wheel must be there."""
     import io
     import zipfile
@@ -121,6 +124,8 @@ def check_bundle(href: str) -> tuple[int, list[str]]:
     names = z.namelist()
     nbs = [n for n in names if n.endswith(".ipynb")]
     problems = [p for n in nbs for p in _invalid_notebook(f"{href}!{n}", z.read(n))]
+    if student is not None:
+        problems += [f"solution text in {href}!{n}: {t!r}" for n in nbs for t in leaked(notebook_text(z.read(n)), student)]
     if not nbs:
         problems.append(f"{href} holds no notebooks")
     for need in (".whl", "requirements.txt", "README.md"):
@@ -175,7 +180,40 @@ return out;
 """
 
 
-def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots: Path) -> tuple[list[str], dict]:
+def solution_snippets(chapters: Path) -> list[str]:
+    """Distinctive lines of every exercise solution in the MyST sources (prose and code inside them)."""
+    snippets = []
+    for md in sorted(chapters.glob("*.md")):
+        text = md.read_text()
+        blocks = re.findall(r"\{solution-start\}.*?\n(.*?)\{solution-end\}", text, re.S)
+        blocks += re.findall(r"(`{3,}|:{3,})\{solution\}[^\n]*\n(.*?)\n\1", text, re.S)
+        for block in blocks:
+            body = block if isinstance(block, str) else block[1]
+            lines = [ln.strip() for ln in body.splitlines()]
+            good = [ln for ln in lines if len(ln) >= 40 and not ln.startswith((":", "`", "$", "#", "|"))
+                    and "{" not in ln and "\\" not in ln and "$" not in ln]
+            snippets += good[:2]
+    return snippets
+
+
+def notebook_text(data: bytes) -> str:
+    """The sources of a notebook's cells, as a reader of it would see them."""
+    return "\n".join(c.source for c in nbformat.reads(data.decode("utf-8"), as_version=4).cells)
+
+
+def leaked(text: str, snippets: list[str]) -> list[str]:
+    """The solution snippets that occur in ``text`` (whitespace-insensitive)."""
+    flat = " ".join(text.split())
+    return [s[:60] for s in snippets if " ".join(s.split()) in flat]
+
+
+NUMBERS = """
+return Array.from(document.querySelectorAll('article span.caption-number')).map(e => e.textContent.trim());
+"""
+
+
+def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots: Path,
+               student: list[str] | None = None) -> tuple[list[str], dict]:
     """Run every check on one page; return its problems and a few counts."""
     url = base + rel
     problems: list[str] = []
@@ -205,14 +243,36 @@ def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots:
     notebooks = 0
     for href in {h for h in hrefs if h.startswith(base) and h.endswith(".ipynb")}:
         with urllib.request.urlopen(href) as resp:
-            problems += _invalid_notebook(href, resp.read())
-            notebooks += 1
+            data = resp.read()
+        problems += _invalid_notebook(href, data)
+        notebooks += 1
+        if student is not None:
+            problems += [f"solution text in {href}: {t!r}" for t in leaked(notebook_text(data), student)]
     for href in {h for h in hrefs if h.startswith(base) and h.endswith(".zip")}:
-        n, bad = check_bundle(href)
+        n, bad = check_bundle(href, student)
         notebooks += n
         problems += bad
     if rel == "intro.html" and not driver.find_elements("css selector", "a.nnt-bundle[href$='.zip']"):
         problems.append("the landing page has no link to the course bundle (notebook-downloads)")
+    m = re.match(r"chapters/(\d+)_[^/]*\.html$", rel)
+    if m:
+        number = int(m.group(1))
+        for label in driver.execute_script(NUMBERS):
+            if not re.search(rf"\b{number}\.\d+\b", label):
+                problems.append(f"{label!r} on chapter {number}'s page is not numbered {number}.k")
+        pdfs = site / "_downloads" / "pdf"
+        if pdfs.is_dir():
+            pdf = pdfs / (Path(rel).stem + ".pdf")
+            links = [h for h in hrefs if h.endswith(f"/_downloads/pdf/{pdf.name}")]
+            if not pdf.exists() or not pdf.read_bytes().startswith(b"%PDF"):
+                problems.append(f"the site has chapter PDFs but no valid {pdf.name}")
+            elif not links:
+                problems.append(f"the page does not link its PDF {pdf.name}")
+    if student is not None:
+        body = driver.execute_script("return document.body.textContent;")  # collapsed dropdowns too
+        if "Student edition" not in body:
+            problems.append("the student-edition banner is missing")
+        problems += [f"solution text in the page: {t!r}" for t in leaked(body, student)]
     for entry in driver.get_log("browser"):
         if entry["level"] == "SEVERE":
             problems.append(f"console error: {entry['message'][:200]}")
@@ -226,13 +286,17 @@ def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots:
     return problems, {"math": n_mjx, "sliders": len(sliders), "notebooks": notebooks}
 
 
-def main(site_arg: str | None = None) -> int:
+def main(site_arg: str | None = None, student_edition: bool = False, sources: Path = ROOT / "chapters") -> int:
     """Check every page; print a line per page and a summary; return the exit code."""
     site = Path(site_arg or ROOT / "_build" / "html").resolve()
+    student = solution_snippets(sources) if student_edition else None
+    if student is not None and not student:
+        print("no solution text found in chapters/*.md to look for")
+        return 2
     if not (site / "index.html").exists():
         print(f"no built site at {site}: run `make book` first")
         return 2
-    shots = ROOT / "_build" / "screenshots"
+    shots = ROOT / "_build" / ("screenshots-student" if student_edition else "screenshots")
     shutil.rmtree(shots, ignore_errors=True)
     shots.mkdir(parents=True)
     pages = sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if "_static" not in p.parts)
@@ -243,7 +307,7 @@ def main(site_arg: str | None = None) -> int:
         driver = make_driver(profile)
         try:
             for rel in pages:
-                problems, counts = check_page(driver, site, base, rel, shots)
+                problems, counts = check_page(driver, site, base, rel, shots, student)
                 for k in totals:
                     totals[k] += counts[k]
                 mark = "ok  " if not problems else "FAIL"
@@ -261,4 +325,7 @@ def main(site_arg: str | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else None))
+    argv = sys.argv[1:]
+    sources = Path(argv[argv.index("--sources") + 1]) if "--sources" in argv else ROOT / "chapters"
+    args = [a for i, a in enumerate(argv) if a not in ("--student", "--sources") and (i == 0 or argv[i - 1] != "--sources")]
+    sys.exit(main(args[0] if args else None, student_edition="--student" in argv, sources=sources))
