@@ -42,17 +42,20 @@ RUNTIME = ["numpy", "scipy", "matplotlib", "scikit-learn", "threadpoolctl", "tor
 EPOCH = "315532800"  # 1980-01-01: zip timestamps, so two builds give the same wheel and bundle
 
 
-def project_root(app: Sphinx) -> Path:
-    """The folder holding ``pyproject.toml`` (the book's source folder or one of its parents)."""
+def project_root(app: Sphinx) -> Path | None:
+    """The folder holding the package's ``pyproject.toml`` (the book's folder or a parent), or None."""
     for folder in (Path(app.srcdir), *Path(app.srcdir).parents):
-        if (folder / "pyproject.toml").exists():
+        if (folder / "pyproject.toml").exists() and (folder / "src" / "nntheory").is_dir():
             return folder
-    raise FileNotFoundError(f"no pyproject.toml above {app.srcdir}")
+    return None
 
 
 def version(app: Sphinx) -> str:
-    """The package version declared in ``pyproject.toml``."""
-    return tomllib.loads((project_root(app) / "pyproject.toml").read_text())["project"]["version"]
+    """The package version declared in ``pyproject.toml`` (outside the repository: the installed package's)."""
+    root = project_root(app)
+    if root is None:
+        return md.version("nntheory")
+    return tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
 
 
 def wheel_name(ver: str) -> str:
@@ -185,8 +188,8 @@ def write_bundle(outdir: Path, notebooks: list[Path], wheel: Path, ver: str, tit
 
 
 def _finish(app: Sphinx, exc: Exception | None) -> None:
-    if exc is not None or app.builder.format != "html" or not app.config.nntheory_bundle:
-        return
+    if exc is not None or app.builder.format != "html" or not app.config.nntheory_bundle or project_root(app) is None:
+        return  # a throwaway book outside the repository (tests, build_subset) has no package to bundle
     out = Path(app.outdir)
     chapters = sorted((out / "_sources" / "chapters").glob("*.ipynb"))
     if not chapters:
