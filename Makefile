@@ -21,7 +21,7 @@ STUDENT     := _build/student
 
 .PHONY: install book test pytest explore fresh configs build-strict notebooks-live bundle-test browser-test \
         browser-test-if-available pdf pdf-if-available pdf-deps book-student build-student pdf-student preview \
-        bench mutants clean help chapter
+        bench mutants clean help chapter axe
 
 help:
 	@echo "make book    - install into $(VENV), execute every chapter, write the site to _build/html"
@@ -84,7 +84,15 @@ bundle-test: install
 # PDFs first (they execute the chapters and fill the cache), so that the site links each chapter's PDF.
 test: pytest fresh pdf-if-available build-strict notebooks-live bundle-test build-student browser-test-if-available
 
-browser-test: install
+# axe-core (the accessibility engine the browser test runs), pinned, from the npm registry; not committed.
+AXE_VERSION := 4.14.1
+AXE_DIR     := _build/tools/axe
+axe:
+	@test -f $(AXE_DIR)/node_modules/axe-core/axe.min.js && grep -q '"version": "$(AXE_VERSION)"' \
+		$(AXE_DIR)/node_modules/axe-core/package.json || \
+		(mkdir -p $(AXE_DIR) && npm install --silent --no-audit --no-fund --prefix $(AXE_DIR) axe-core@$(AXE_VERSION))
+
+browser-test: install axe
 	test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python scripts/browser_test.py _build/html
 	@if test -f $(STUDENT)/_build/html/index.html; then \

@@ -6,7 +6,9 @@ For every HTML page: no console errors; every figure in the text has alt text; m
 output present wherever the page has math); every image loaded; every internal link resolves (file
 and anchor); on every interactive figure, moving each slider changes the picture; the page's .ipynb
 download is a valid notebook (nbformat); the landing page links the course bundle, whose notebooks
-validate and which holds the wheel, requirements.txt and a README; theorems, exercises and figures of
+validate and which holds the wheel, requirements.txt and a README; axe-core (WCAG 2.1 A and AA rules)
+finds no violation in the light or the dark colour mode; every formula has assistive MathML; every
+slider has an accessible name and moves its figure with the arrow keys; theorems, exercises and figures of
 chapter N are numbered N.k; where the site has chapter PDFs, every chapter page links its own.
 With ``--student`` (the student edition): every page shows the banner, and no text of any exercise
 solution (taken from the MyST sources) appears in any page, notebook download or the course bundle. A screenshot of each page goes to _build/screenshots/ (chapters also in the dark theme).
@@ -207,6 +209,71 @@ def leaked(text: str, snippets: list[str]) -> list[str]:
     return [s[:60] for s in snippets if " ".join(s.split()) in flat]
 
 
+AXE_VERSION = "4.14.1"  # the npm package axe-core, installed by `make axe` into _build/tools (not committed)
+AXE_JS = ROOT / "_build" / "tools" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_RUN = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                   resultTypes: ['violations']})
+  .then(r => done(r.violations.map(v => [v.id, v.impact, v.nodes.slice(0, 5).map(n => {
+      const d = (n.any[0] || {}).data || {};
+      return [n.target.join(' '), d.contrastRatio ? `${d.fgColor} on ${d.bgColor} is ${d.contrastRatio}:1, `
+              + `needs ${d.expectedContrastRatio}` : (n.failureSummary || '').slice(0, 160)];
+  }), v.nodes.length])))
+  .catch(e => done([['axe-error', 'critical', [[String(e), '']], 1]]));
+"""
+
+
+def accessibility(driver: webdriver.Chrome) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations of the loaded page, in the light and the dark colour mode."""
+    if not AXE_JS.exists():
+        return [f"axe-core {AXE_VERSION} is not installed at {AXE_JS} (run `make axe`)"]
+    problems = []
+    driver.execute_script(AXE_JS.read_text())
+    for mode in ("light", "dark"):
+        driver.execute_script(f"document.documentElement.dataset.theme = '{mode}';"
+                              f"document.documentElement.dataset.mode = '{mode}';")
+        # let the theme's colour transitions finish: axe must see the colours a reader sees
+        driver.execute_async_script("const done = arguments[arguments.length - 1]; setTimeout(done, 600);")
+        for rule, impact, examples, count in driver.execute_async_script(AXE_RUN):
+            shown = "; ".join(f"{target} ({detail})" for target, detail in examples)
+            problems.append(f"axe {mode}: {rule} ({impact}, {count} elements): {shown}"[:700])
+    driver.execute_script("document.documentElement.dataset.theme = 'light'; document.documentElement.dataset.mode = 'light';")
+    return problems
+
+
+KEYBOARD = """
+const out = [];
+for (const root of document.querySelectorAll('.nnt-interactive')) {
+  const s = root.querySelector('input[type=range]');
+  if (s) { out.push([root.id, s.id || s.getAttribute('aria-label'), root.querySelector('img.nnt-frame').src]); }
+}
+return out;
+"""
+
+
+def keyboard_sliders(driver: webdriver.Chrome) -> list[str]:
+    """Every slider has an accessible name and moves with the arrow keys, changing its figure."""
+    from selenium.webdriver.common.keys import Keys
+
+    problems = []
+    sliders = driver.find_elements("css selector", ".nnt-interactive input[type=range]")
+    for s in sliders:
+        name = s.get_attribute("aria-label") or ""
+        if not name.strip():
+            problems.append("a slider without an accessible name")
+        root = s.find_element("xpath", "./ancestor::div[contains(@class, 'nnt-interactive')]")
+        img = root.find_element("css selector", "img.nnt-frame")
+        before, value = img.get_attribute("src"), s.get_attribute("value")
+        key = Keys.ARROW_LEFT if value == s.get_attribute("max") else Keys.ARROW_RIGHT
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", s)
+        s.send_keys(key)
+        if img.get_attribute("src") == before or s.get_attribute("value") == value:
+            problems.append(f"slider {name!r} does not move its figure with the arrow keys")
+        s.send_keys(Keys.ARROW_RIGHT if key == Keys.ARROW_LEFT else Keys.ARROW_LEFT)
+    return problems
+
+
 NUMBERS = """
 return Array.from(document.querySelectorAll('article span.caption-number')).map(e => e.textContent.trim());
 """
@@ -238,6 +305,13 @@ def check_page(driver: webdriver.Chrome, site: Path, base: str, rel: str, shots:
     for fig, name, img_changed, label_changed in sliders:
         if not (img_changed and label_changed):
             problems.append(f"slider {name!r} of {fig} does not change the figure")
+    problems += keyboard_sliders(driver)
+    n_math_all, n_assistive = driver.execute_script(
+        "return [document.querySelectorAll('mjx-container').length,"
+        " document.querySelectorAll('mjx-container mjx-assistive-mml').length];")
+    if n_assistive < n_math_all:
+        problems.append(f"{n_math_all - n_assistive} of {n_math_all} formulas lack assistive MathML")
+    problems += accessibility(driver)
     hrefs = driver.execute_script("return Array.from(document.querySelectorAll('a[href]')).map(a => a.href);")
     problems += check_links(site, base, url, hrefs)
     notebooks = 0
