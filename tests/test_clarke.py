@@ -309,3 +309,76 @@ def test_argument_checks_name_the_argument():
         clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], lr=0.0, steps=3, radius=1e-3)
     with pytest.raises(ValueError, match="steps must be >= 1"):
         clarke.min_norm_flow(lambda w: w.abs().sum(), [1.0, 1.0], lr=0.1, steps=0, radius=1e-3)
+
+
+# --- Goldstein versus Clarke, directional derivatives, inclusion residuals ------------------------------
+
+
+def test_clarke_interval_is_goldstein_near_a_kink():
+    # relu at 5e-7: the ball of radius 1e-6 crosses the kink, the ball of radius 1e-7 does not
+    assert clarke.clarke_interval(relu, 5e-7, radius=1e-6, samples=201) == (0.0, 1.0)
+    assert clarke.clarke_interval(relu, 5e-7, radius=1e-7, samples=201) == (1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    "f, x, v, expected",
+    [
+        (relu, 0.0, 1.0, (1.0, 1.0)),
+        (relu, 0.0, -1.0, (0.0, 0.0)),
+        (torch.abs, 0.0, -1.0, (1.0, 1.0)),
+        (lambda t: -torch.abs(t), 0.0, 1.0, (-1.0, 1.0)),  # not regular: f' = -1, f° = 1
+        (lambda t: torch.maximum(t, -2 * t), 0.0, -1.0, (2.0, 2.0)),
+        (lambda w: w.abs().sum(), [0.0, 0.0], [1.0, -1.0], (2.0, 2.0)),
+        (lambda w: w[0].abs() - w[1].abs(), [0.0, 0.0], [0.0, 1.0], (-1.0, 1.0)),
+    ],
+)
+def test_directional_derivatives_known_values(f, x, v, expected):
+    one_sided, general = clarke.directional_derivatives(f, x, v)
+    assert one_sided == pytest.approx(expected[0], abs=1e-7)
+    assert general == pytest.approx(expected[1], abs=1e-7)
+    assert general >= one_sided
+
+
+def test_directional_derivative_is_support_function_of_clarke_interval():
+    m = lambda t: 1.0 - torch.abs(torch.abs(t) - 1.0)  # noqa: E731
+    lo, hi = clarke.clarke_interval(m, -1.0, samples=201)
+    for v in (1.0, -1.0, 2.5):
+        assert clarke.directional_derivatives(m, -1.0, v)[1] == pytest.approx(max(lo * v, hi * v), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        (dict(f=relu, x=0.0, direction=1.0, t=0.0), ValueError, "t must be > 0"),
+        (dict(f=relu, x=0.0, direction=1.0, radius=-1.0), ValueError, "radius"),
+        (dict(f=relu, x=[0.0, 1.0], direction=1.0), ValueError, "shape of x"),
+        (dict(f="relu", x=0.0, direction=1.0), TypeError, "callable"),
+        (dict(f=relu, x=0.0, direction="up"), TypeError, "direction"),
+    ],
+)
+def test_directional_derivatives_bad_input(kwargs, err, match):
+    with pytest.raises(err, match=match):
+        clarke.directional_derivatives(**kwargs)
+
+
+def test_inclusion_residual_non_unique_flows_of_minus_abs():
+    f = lambda w: -w[..., 0].abs()  # noqa: E731
+    t = np.linspace(0.1, 2.0, 20)[:, None]
+    for w, wd in [(0 * t, 0 * t), (t, np.ones_like(t)), (-t, -np.ones_like(t))]:
+        assert clarke.inclusion_residual(f, w, wd, batched=True).max() == 0.0
+    slow = clarke.inclusion_residual(f, t / 2, np.full_like(t, 0.5), batched=True)
+    assert np.allclose(slow, 0.5, atol=1e-12)
+
+
+def test_inclusion_residual_matches_unbatched_and_checks_shapes():
+    f1 = lambda w: w.abs().sum()  # noqa: E731
+    fb = lambda w: w.abs().sum(-1)  # noqa: E731
+    w = np.array([[0.0, 1.0], [0.5, -0.5]])
+    wd = np.array([[0.3, -1.0], [-1.0, 1.0]])
+    a = clarke.inclusion_residual(f1, w, wd, samples=40)
+    b = clarke.inclusion_residual(fb, w, wd, samples=40, batched=True)
+    assert np.allclose(a, b, atol=1e-12) and np.allclose(a, 0.0, atol=1e-9)
+    with pytest.raises(ValueError, match="w_dot"):
+        clarke.inclusion_residual(f1, w, wd[:1])
+    with pytest.raises(ValueError, match="w"):
+        clarke.inclusion_residual(f1, np.zeros(3), np.zeros(3))

@@ -4,6 +4,12 @@ The Clarke differential of a locally Lipschitz ``f`` at ``x`` is the convex hull
 gradients ``grad f(x_k)`` along sequences ``x_k -> x`` of points where ``f`` is differentiable. We
 approximate it by the gradients at seeded random points within ``radius`` of ``x``: such points
 avoid the (measure-zero) non-differentiable set with probability one, and autograd is exact there.
+
+What sampling computes is Goldstein's ``radius``-subdifferential, the convex hull of the Clarke
+differentials at all points of the ball. It contains the Clarke differential at ``x`` and shrinks
+to it as the radius goes to 0, but for a fixed radius it can be much larger: relu at ``5e-7`` with
+radius ``1e-6`` gives ``[0, 1]`` although the Clarke differential there is ``{1}``. For a
+piecewise-smooth ``f`` the two agree once the ball meets only the pieces that meet at ``x``.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ __all__ = [
     "min_norm_flow",
     "autodiff_table",
     "cone_gradients_2d",
+    "directional_derivatives",
+    "inclusion_residual",
 ]
 
 DEFAULT_SAMPLES = 2001
@@ -129,7 +137,11 @@ def clarke_interval(
     samples: int = DEFAULT_SAMPLES,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Clarke differential of ``f: R -> R`` at ``x`` as ``(lo, hi)``, from gradients at nearby points."""
+    """Clarke differential of ``f: R -> R`` at ``x`` as ``(lo, hi)``, from gradients at nearby points.
+
+    Precisely: the range of the derivatives at ``samples`` seeded points within ``radius`` of ``x``, half on
+    each side, which approximates Goldstein's ``radius``-subdifferential from inside (see the module docstring).
+    """
     v.function(f, "f", _F)
     radius, samples = _radius_samples(radius, samples)
     p = _as_point(x, scalar=True)
@@ -291,3 +303,67 @@ def cone_gradients_2d(net: torch.nn.Sequential) -> np.ndarray:
     mids = (cuts + np.diff(np.append(cuts, cuts[0] + 2 * np.pi)) / 2.0)
     grads = [w2 @ np.diag((w1 @ np.array([np.cos(a), np.sin(a)]) > 0).astype(float)) @ w1 for a in mids]
     return np.unique(np.round(np.vstack(grads), 12), axis=0)
+
+
+def directional_derivatives(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    x: object,
+    direction: object,
+    *,
+    t: float = 1e-8,
+    radius: float = 1e-6,
+    samples: int = 201,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """``(f'(x; v), f°(x; v))`` by difference quotients with step ``t``: at ``x``, and the largest at points near ``x``.
+
+    ``f'(x; v) ~ (f(x + t v) - f(x)) / t`` is the one-sided directional derivative; Clarke's generalized
+    directional derivative ``f°(x; v) = limsup_{y -> x, t -> 0+} (f(y + t v) - f(y)) / t`` is estimated by the
+    largest quotient over ``x`` and ``samples`` seeded points ``y`` within ``radius`` of ``x``. Take ``t`` much
+    smaller than ``radius``, so that some segments ``[y, y + t v]`` lie inside one smooth piece; the round-off in a
+    quotient is about ``2 eps |f| / t``.
+    """
+    v.function(f, "f", _F)
+    radius, samples = _radius_samples(radius, samples)
+    t = v.positive(t, "t")
+    p = v.tensor64(x, "x").reshape(-1)
+    d = v.tensor64(direction, "direction").reshape(-1)
+    if d.shape != p.shape:
+        raise ValueError(f"direction must have the shape of x ({p.numel()} entries), got {d.numel()}")
+    shape = tuple(v.tensor64(x, "x").shape)
+    rng = np.random.default_rng(seed)
+    dirs = rng.standard_normal((samples, p.numel()))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    radii = radius * rng.uniform(0.0, 1.0, size=(samples, 1)) ** (1.0 / p.numel())
+    ys = [p] + list(torch.as_tensor(p.numpy() + radii * dirs))
+
+    def quotient(y: torch.Tensor) -> float:
+        with torch.no_grad():
+            return float((f((y + t * d).reshape(shape)) - f(y.reshape(shape))).reshape(())) / t
+
+    one_sided = quotient(p)
+    return one_sided, max(one_sided, *(quotient(y) for y in ys[1:]))
+
+
+def inclusion_residual(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    w: object,
+    w_dot: object,
+    *,
+    radius: float = 1e-6,
+    samples: int = 64,
+    seed: int = 0,
+    batched: bool = False,
+) -> np.ndarray:
+    """For a path ``w`` ``(n, d)`` with velocities ``w_dot``: the distance from ``-w_dot[i]`` to the sampled ``∂f(w[i])``.
+
+    A solution of the gradient inclusion ``w' in -∂f(w)`` has residual 0 up to the sampling error (gradients
+    within ``radius`` of ``w[i]``, see :func:`clarke_samples`); ``batched`` is passed on.
+    """
+    ws = v.matrix(w, "w")
+    wd = v.matrix(w_dot, "w_dot", (ws.shape[0], ws.shape[1]))
+    out = np.empty(len(ws))
+    for i, (p, q) in enumerate(zip(ws, wd)):
+        g = clarke_samples(f, p, radius=radius, samples=samples, seed=seed, batched=batched)
+        out[i] = geometry.hull_distance(-q, g)
+    return out
