@@ -341,3 +341,20 @@ def test_factorization_bad_input():
         dyn.factorization_gd(M, np.ones((3, 1)), np.ones((2, 1)), lr=-0.1, steps=1)
     with pytest.raises(ValueError, match="diverged"):
         dyn.factorization_gd(M, 2 * np.ones((3, 1)), np.ones((2, 1)), lr=10.0, steps=100)
+
+
+def test_grad_sq_cum_gives_the_drift_identity_at_every_recorded_step():
+    widths = [4, 6, 5, 2]
+    net = nets.relu_net(widths, seed=3)
+    X, y = _data(widths, n=15, seed=3)
+    lr = 0.02
+    tr = dyn.train_gd(net, X, y, lr=lr, steps=60, every=7)
+    assert tr.grad_sq_cum.shape == tr.sq_norms.shape
+    np.testing.assert_array_equal(tr.grad_sq_cum[0], 0.0)
+    assert np.all(np.diff(tr.grad_sq_cum, axis=0) >= 0)
+    d = tr.diffs
+    pred = lr**2 * (tr.grad_sq_cum - tr.grad_sq_cum[:, :1])
+    np.testing.assert_allclose(d - d[:, :1], pred, atol=1e-12)
+    np.testing.assert_allclose(tr.grad_sq_cum[-1], [g.sum() for g in tr.info["grad_sq_sum"]], rtol=1e-12)
+    flow = dyn.gradient_flow(nets.linear_net([3, 2, 1], seed=0), *_data([3, 2, 1], n=5), T=0.1, n_eval=3)
+    assert flow.grad_sq_cum is None

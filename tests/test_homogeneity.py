@@ -296,3 +296,92 @@ def test_dyadic_scaling_keeps_kinks_exact():
     net, x = _kinked(where=((1, 0), (2, 2)))
     for c in (0.5, 0.75, 1.25, 2.0):
         assert sorted(hom.zero_preactivations(hom.scale_weights(net, c), x)) == [(1, 0), (2, 2)]
+
+
+# ---------------------------------------------------------------- exact scaling, bias expansions, dyadic nets
+
+
+def test_scaling_deviation_is_exactly_zero_for_homogeneous_and_large_for_wrong_degree():
+    w = torch.as_tensor(_x(3, 5))
+    assert hom.scaling_deviation(lambda v: v.norm() ** 1.5, w, 1.5, [-4, -2, 0, 2, 4]) == 0.0
+    assert hom.scaling_deviation(lambda v: v.abs().sum(), w, 1, list(range(-6, 7))) == 0.0
+    net = nets.relu_net([3, 6, 6, 1], seed=3)
+    assert hom.scaling_deviation(hom.weight_function(net, _x(3)), hom.flat_weights(net), 3, [-3, 1, 5]) == 0.0
+    assert hom.scaling_deviation(lambda v: v.norm() ** 1.5, w, 1, [2]) == pytest.approx(1.0)
+    assert hom.scaling_deviation(lambda v: v.norm() + 1.0, w, 1, [1]) > 0.1
+
+
+@pytest.mark.parametrize(
+    "call, err, match",
+    [
+        (lambda: hom.scaling_deviation(lambda v: v.sum(), [1.0], 1, []), ValueError, "non-empty"),
+        (lambda: hom.scaling_deviation(lambda v: v.sum(), [1.0], 1, [1.5]), TypeError, "must be an int"),
+        (lambda: hom.scaling_deviation(lambda v: v.sum() * 0, [1.0], 1, [1]), ValueError, "undefined"),
+        (lambda: hom.scaling_deviation(lambda v: v.sum(), [1.0], "1", [1]), TypeError, "degree"),
+    ],
+)
+def test_scaling_deviation_bad_input(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
+
+
+@examples(20)
+@given(seed=st.integers(0, 1000), h=st.integers(2, 6), depth=st.integers(2, 3),
+       c=st.sampled_from([1e-4, 1e-3, 1e-2]), big=st.sampled_from([1e2, 1e3, 1e4]))
+def test_bias_expansions_stay_inside_their_bounds(seed, h, depth, c, big):
+    net = nets.relu_net([3] + [h] * depth + [1], bias=True, seed=seed)
+    x = _x(seed)
+    F = hom.param_function(net, x)
+    th = hom.flat_params(net)
+    for scale, expand in ((c, hom.small_scale_expansion), (big, hom.large_scale_expansion)):
+        value, approx, bound = expand(net, x, scale)
+        assert value == pytest.approx(float(F(scale * th)), rel=1e-12, abs=1e-14)
+        assert abs(value - approx) <= bound * (1 + 1e-9) + 1e-12 * abs(value)
+
+
+def test_bias_expansions_limits_and_bad_input():
+    net = nets.relu_net([4, 8, 8, 1], bias=True, seed=4)
+    x = _x(4, 4)
+    b_L = nets.biases(net)[-1][0]
+    value, approx, bound = hom.small_scale_expansion(net, x, 1e-6)
+    assert approx == pytest.approx(1e-6 * b_L, rel=1e-4) and bound < 1e-15
+    v1, a1, b1 = hom.large_scale_expansion(net, x, 1e5)  # the first bias survives at large c: F_1 keeps b_1
+    assert abs(v1 - a1) / abs(a1) < 1e-3 and b1 / abs(a1) < 1e-2
+    with pytest.raises(ValueError, match="two hidden layers"):
+        hom.small_scale_expansion(nets.relu_net([3, 4, 1], bias=True), _x(0), 0.1)
+    with pytest.raises(ValueError, match="c must be > 0"):
+        hom.large_scale_expansion(net, x, 0.0)
+    with pytest.raises(ValueError, match="scalar output"):
+        hom.small_scale_expansion(nets.relu_net([4, 8, 8, 2], bias=True), x, 0.1)
+
+
+@pytest.mark.parametrize("widths", [[5, 8, 1], [5, 32, 32, 32, 32, 1], [5] + [8] * 8 + [1]])
+def test_dyadic_net_makes_the_per_layer_identity_exact(widths):
+    net, X, bits = hom.dyadic_net(nets.relu_net(widths, seed=1), np.random.default_rng(1).standard_normal((3, 5)))
+    assert X.shape == (3, 5) and 0 <= bits <= 5
+    for x in X:
+        assert hom.float64_bits(net, x, bits) <= 53
+        assert np.all(np.round(x * 2.0**bits) == x * 2.0**bits)
+        F = float(net(torch.as_tensor(x)).detach())
+        assert all(ip == F for ip in hom.layer_inner_products(net, x))
+
+
+def test_dyadic_net_refuses_a_net_too_large_to_be_exact():
+    net = hom.scale_weights(nets.relu_net([5, 32, 32, 32, 1], seed=1), 2.0**12)
+    with pytest.raises(ValueError, match="no dyadic grid"):
+        hom.dyadic_net(net, _x(1, 5))
+    with pytest.raises(ValueError, match="bits"):
+        hom.float64_bits(net, _x(1, 5), 30)
+
+
+def test_stuck_risk_is_the_polynomial_and_autograd_returns_zero_at_the_kink():
+    pts = torch.as_tensor(np.random.default_rng(0).standard_normal((50, 2)))
+    poly = 0.25 * ((pts[:, 0] * pts[:, 1] - 1) ** 2 + 1)
+    assert torch.equal(hom.stuck_risk(pts), poly)
+    p0 = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    assert torch.equal(clarke.gradient(hom.stuck_risk, p0), torch.zeros(2, dtype=torch.float64))
+    near = clarke.gradient(hom.stuck_risk, torch.tensor([1e-9, 1.0], dtype=torch.float64))
+    assert torch.allclose(near, torch.tensor([-0.5, 0.0], dtype=torch.float64), atol=1e-8)
+    assert float(hom.stuck_risk([0.0, 1.0])) == 0.5
+    with pytest.raises(ValueError, match=r"\(w, v\)"):
+        hom.stuck_risk(torch.zeros(3, dtype=torch.float64))

@@ -164,6 +164,7 @@ class Trajectory:
     dist_sq: np.ndarray  # (k, L): ||W_i(t) - W_i(0)||_F^2
     balance: list[np.ndarray]  # per hidden layer, (k, width): incoming minus outgoing squared norm
     net: nn.Sequential
+    grad_sq_cum: np.ndarray | None = None  # (k, L): sum over the steps before t of ||dR/dW_i||_F^2 (descent only)
     info: dict = field(default_factory=dict)
 
     @property
@@ -183,6 +184,7 @@ def _record(rows: dict, ws: Weights, w0: Weights, loss: float, grads: Weights, t
 
 def _trajectory(rows: dict, net: nn.Sequential, ws: Weights, info: dict) -> Trajectory:
     n_hidden = len(ws) - 1
+    cum = np.array(rows["grad_sq_cum"]) if rows.get("grad_sq_cum") else None
     return Trajectory(
         t=np.array(rows["t"]),
         loss=np.array(rows["loss"]),
@@ -192,6 +194,7 @@ def _trajectory(rows: dict, net: nn.Sequential, ws: Weights, info: dict) -> Traj
         balance=[np.array([b[h] for b in rows["balance"]]) for h in range(n_hidden)],
         net=nets.with_weights(net, ws),
         info=info,
+        grad_sq_cum=cum,
     )
 
 
@@ -203,18 +206,21 @@ def train_gd(net: nn.Sequential, X: object, y: object, *, lr: float, steps: int,
     ws = nets.weights(net, **_RULES)
     X, y = _check_data(ws, X, y)
     w0 = [w.copy() for w in ws]
-    rows: dict = {k: [] for k in ("t", "loss", "sq_norms", "grad_sq_norms", "dist_sq", "balance")}
+    rows: dict = {k: [] for k in ("t", "loss", "sq_norms", "grad_sq_norms", "dist_sq", "balance", "grad_sq_cum")}
     g2_sum = [np.zeros_like(w) for w in ws]  # sum over steps of the squared gradient entries
+    cum = np.zeros(len(ws))  # the same, summed per layer: the drift identity at every recorded step
     for step in range(steps + 1):
         loss, grads = loss_and_grads(ws, X, y, relu=relu)
         if not np.isfinite(loss):
             raise ValueError(f"gradient descent diverged at step {step} (loss {loss}); use a smaller lr than {lr}")
         if step % every == 0 or step == steps:
             _record(rows, ws, w0, loss, grads, step * lr)
+            rows["grad_sq_cum"].append(cum.copy())
         if step < steps:
             ws = [w - lr * g for w, g in zip(ws, grads)]
             for s, g in zip(g2_sum, grads):
                 s += g * g
+            cum += [float(np.sum(g * g)) for g in grads]
     return _trajectory(rows, net, ws, {"lr": lr, "steps": steps, "grad_sq_sum": g2_sum})
 
 

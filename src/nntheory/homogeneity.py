@@ -9,6 +9,10 @@ To look at the Clarke differential with respect to the *weights*, a net is seen 
 ``w -> F(x; w)`` of its flattened weight vector ``w = (vec W_1, ..., vec W_L)`` (row-major).
 At a kink (some hidden pre-activation exactly zero) the function is a different polynomial on
 each side; ``pattern_gradients`` returns the gradients of those polynomials at the kink.
+
+Two facts make the book's checks exact: multiplying by a power of two commutes with floating-point
+rounding (``scaling_deviation``), and a net whose weights and input are dyadic computes every sum of
+products exactly while ``float64_bits`` stays at most 53 (``round_dyadic``, ``make_kink``).
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ __all__ = [
     "abs_product",
     "roundoff_bound",
     "gradient_lipschitz_bound",
+    "scaling_deviation",
+    "small_scale_expansion",
+    "large_scale_expansion",
+    "float64_bits",
+    "dyadic_net",
+    "stuck_risk",
 ]
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -329,3 +339,110 @@ def gradient_lipschitz_bound(net: nn.Sequential, x: object, radius: float) -> fl
     # second derivative in directions U, V: sum over layer pairs i != j of terms bounded by
     # |x| |U_i| |V_j| prod_{k != i, j} |W_k|_F, and sum_{i != j} |U_i||V_j| <= L |U| |V|
     return L * xn * best
+
+
+# ---------------------------------------------------------------- exact scaling checks and bias expansions
+
+
+def scaling_deviation(f: Callable[[torch.Tensor], torch.Tensor], w: object, degree: float,
+                      powers: Sequence[int]) -> float:
+    """Largest ``|f(2^k w) - 2^(k degree) f(w)| / |2^(k degree) f(w)|`` over ``k`` in ``powers`` (0 when homogeneous).
+
+    Scaling by a power of two is exact in floating point, so for a homogeneous ``f`` evaluated by
+    sums, products, maxima and correctly rounded powers the deviation is exactly 0 whenever
+    ``2^(k degree)`` is itself a power of two.
+    """
+    v.function(f, "f", "a function of a float64 tensor")
+    degree = v.real(degree, "degree")
+    t = _as_vector(w)
+    if isinstance(powers, (str, bytes)) or not isinstance(powers, (Sequence, np.ndarray)) or len(powers) == 0:
+        raise ValueError(f"powers must be a non-empty sequence of integers, got {powers!r}")
+    ks = [v.integer(k, f"powers[{i}]", least=-60, most=60) for i, k in enumerate(powers)]
+    f0 = _value(f, t)
+    if f0 == 0 or not np.isfinite(f0):
+        raise ValueError(f"f(w) = {f0}: the relative deviation is undefined, pick another w")
+    return max(abs(_value(f, 2.0**k * t) - 2.0 ** (k * degree) * f0) / abs(2.0 ** (k * degree) * f0) for k in ks)
+
+
+def _with_biases(net: nn.Sequential) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    nets.check_net(net, scalar_output=True)
+    ws, bs = nets.weights(net), nets.biases(net)
+    if len(ws) < 3:
+        raise ValueError(f"the expansions need at least two hidden layers, got {len(ws) - 1}")
+    return ws, [np.zeros(w.shape[0]) if b is None else b for w, b in zip(ws, bs)]
+
+
+def small_scale_expansion(net: nn.Sequential, x: object, c: float) -> tuple[float, float, float]:
+    """``(F(x; c theta), c b_L + c^2 W_L relu(b_{L-1}), bound)`` for a ReLU net with biases and ``L >= 3`` layers.
+
+    The remainder is at most ``c^2 ||W_L|| ||W_{L-1} h_{L-2}(c)||`` (ReLU is 1-Lipschitz), with
+    ``h_{L-2}(c)`` the output of hidden layer ``L-2`` when every parameter is multiplied by ``c``.
+    """
+    ws, bs = _with_biases(net)
+    c = v.positive(c, "c")
+    h = nets.as_input(net, x, single=True).numpy().astype(np.float64)
+    for W, b in zip(ws[:-2], bs[:-2]):
+        h = np.maximum(c * W @ h + c * b, 0.0)
+    inner = c * ws[-2] @ h
+    value = (c * ws[-1] @ np.maximum(inner + c * bs[-2], 0.0) + c * bs[-1]).item()
+    approx = (c * bs[-1] + c**2 * ws[-1] @ np.maximum(bs[-2], 0.0)).item()
+    return value, approx, float(c * np.linalg.norm(ws[-1]) * np.linalg.norm(inner))
+
+
+def large_scale_expansion(net: nn.Sequential, x: object, c: float) -> tuple[float, float, float]:
+    """``(F(x; c theta), c^L F_1(x), bound)``: ``F_1`` keeps only the first layer's bias; ``L >= 3`` layers.
+
+    With ``g_i = h_i(c) / c^i`` and ``g_i^1`` the same for ``F_1``, ``||g_i - g_i^1|| <= e_i`` where
+    ``e_1 = 0`` and ``e_i = ||W_i|| e_{i-1} + c^(1-i) ||b_i||`` (spectral norms; ReLU is 1-Lipschitz),
+    so ``|F(x; c theta) - c^L F_1(x)| <= c^L ||W_L|| e_{L-1} + c |b_L|``.
+    """
+    ws, bs = _with_biases(net)
+    c = v.positive(c, "c")
+    x0 = nets.as_input(net, x, single=True).numpy().astype(np.float64)
+    L = len(ws)
+    h, g1 = x0, np.maximum(ws[0] @ x0 + bs[0], 0.0)
+    for W, b in zip(ws[:-1], bs[:-1]):
+        h = np.maximum(c * W @ h + c * b, 0.0)
+    value = (c * ws[-1] @ h + c * bs[-1]).item()
+    e = 0.0
+    for i in range(1, L - 1):  # layers 2 .. L-1 (0-based 1 .. L-2)
+        g1 = np.maximum(ws[i] @ g1, 0.0)
+        e = np.linalg.norm(ws[i], 2) * e + c ** (-i) * np.linalg.norm(bs[i])
+    approx = (c**L * ws[-1] @ g1).item()
+    return value, approx, float(c**L * np.linalg.norm(ws[-1]) * e + c * abs(float(bs[-1][0])))
+
+
+def float64_bits(net: nn.Sequential, x: object, bits: int) -> float:
+    """Bits a dyadic net (weights and ``x`` multiples of ``2**-bits``) needs for exact float64 sums: at most 53 is exact.
+
+    Every partial sum in the forward pass, the backward pass and ``<W_i, dF/dW_i>`` is an integer
+    multiple of ``2**-(bits (L + 1))`` bounded by ``|W_L| ... |W_1| |x|``, hence exact when this is <= 53.
+    """
+    bits = v.integer(bits, "bits", least=0, most=20)
+    scale = abs_product(net, x)
+    L = len(_weights(net))
+    return bits * (L + 1) + (float(np.log2(scale)) if scale > 0 else 0.0)
+
+
+def dyadic_net(net: nn.Sequential, x: object, *, max_bits: int = 5) -> tuple[nn.Sequential, np.ndarray, int]:
+    """``(net, x)`` rounded to multiples of ``2**-bits``, for the largest ``bits <= max_bits`` at which float64 is exact."""
+    X = v.array(x, "x")
+    rows = X.reshape(1, -1) if X.ndim == 1 else X
+    for bits in range(v.integer(max_bits, "max_bits", least=0, most=20), -1, -1):
+        rounded, Xr = round_dyadic(net, bits), np.round(rows * 2.0**bits) / 2.0**bits
+        if max(float64_bits(rounded, r, bits) for r in rows) <= 53:
+            return rounded, Xr.reshape(X.shape), bits
+    raise ValueError("no dyadic grid keeps this net exact in float64: it is too deep or too large")
+
+
+def stuck_risk(p: torch.Tensor) -> torch.Tensor:
+    """Square-loss risk of ``F(x) = v relu(w x)`` on the data ``(1, 1), (-1, -1)`` at ``p = (w, v)``.
+
+    It equals ``((v w - 1)^2 + 1) / 4`` for every ``(w, v)``: smooth, with gradient ``(-1/2, 0)`` at
+    ``(0, 1)``, where autograd (``relu'(0) = 0``) returns ``(0, 0)``.
+    """
+    t = p if isinstance(p, torch.Tensor) and p.dtype == torch.float64 else v.tensor64(p, "p")  # keeps autograd
+    if t.shape[-1:] != (2,):
+        raise ValueError(f"p must hold (w, v) in its last axis, got shape {tuple(t.shape)}")
+    w, vv = t[..., 0], t[..., 1]
+    return 0.25 * ((vv * torch.relu(w) - 1.0) ** 2 + (vv * torch.relu(-w) + 1.0) ** 2)
