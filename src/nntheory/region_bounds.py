@@ -1,7 +1,12 @@
-"""Bounds on the number of activation regions, and the expected number of switches along a segment.
+"""Bounds on the number of activation regions, and the quantities the chapter measures against them.
 
-Integer arithmetic only (no torch): each function takes the hidden widths ``[m_1, ..., m_L]`` of a
-ReLU net (and the input dimension where the bound needs it) and returns an exact integer (or float).
+Counting bounds take the hidden widths ``[m_1, ..., m_L]`` of a ReLU net (and the input dimension
+where the bound needs it) and return exact integers: the ``2^N`` patterns, Zaslavsky's count, Serra et
+al.'s upper bound (their Theorem 1), Montúfar et al.'s lower bound on the maximal count, and the bound
+along a line. The measurements are those the theorems speak about: the expected switches of a
+first-layer unit along a segment, the L1 distance of piecewise-affine functions (Telgarsky's
+approximation bound), the distance to the nearest region boundary (Hanin and Rolnick), the dimension
+of a region's image (Serra et al.'s bottleneck), and the round-off bound of a forward pass.
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from torch import nn
 
 from . import _validate as v
+from . import nets
+from .regions import Region1D, Region2D, hidden_widths, regions_1d
 
 __all__ = [
     "naive_bound",
@@ -21,6 +29,14 @@ __all__ = [
     "telgarsky_bound",
     "montufar_lower_bound",
     "expected_crossings_one_layer",
+    "tent_l1_lower_bound",
+    "pwl_l1_distance",
+    "breakpoints_1d",
+    "boundary_distances",
+    "prefix_dimensions",
+    "crossing_points",
+    "perimeter_points",
+    "forward_roundoff",
 ]
 
 
@@ -40,7 +56,12 @@ def zaslavsky_count(m: int, d: int) -> int:
 
 
 def serra_bound(n0: int, widths: Sequence[int]) -> int:
-    """Serra et al. (2018) upper bound on the regions of a ReLU net with input dimension ``n0`` (form unverified)."""
+    """Serra et al. (2018), Theorem 1: at most ``sum over J of prod_l C(n_l, j_l)`` regions for input dimension ``n0``.
+
+    ``J`` holds the ``(j_1, ..., j_L)`` with ``0 <= j_l <= min(n0, n_1 - j_1, ..., n_{l-1} - j_{l-1}, n_l)``:
+    ``j_l`` counts the units of layer ``l`` that a region's hyperplanes can use, capped by the dimension
+    left after the earlier layers (their bottleneck).
+    """
     n0 = v.integer(n0, "n0", least=1)
     ws = _widths(widths)
 
@@ -69,7 +90,10 @@ def telgarsky_bound(widths: Sequence[int]) -> float:
 
 
 def montufar_lower_bound(n0: int, widths: Sequence[int]) -> int:
-    """Montúfar et al. (2014) lower bound on the *maximal* number of regions (form unverified; widths >= n0)."""
+    """Montúfar et al. (2014): some net with these widths (all ``>= n0``) has at least this many regions.
+
+    ``prod_{l<L} floor(n_l / n0)^n0 * sum_{j<=n0} C(n_L, j)``; ``region_examples.montufar_net`` attains it.
+    """
     n0 = v.integer(n0, "n0", least=1)
     ws = _widths(widths)
     if not ws or min(ws) < n0:
@@ -88,3 +112,135 @@ def expected_crossings_one_layer(start: object, end: object, *, d_in: int, bias:
         return 0.5  # one endpoint has z = 0 surely; the other a symmetric sign
     rho = float(np.clip(cov / math.sqrt(vp * vq), -1.0, 1.0))
     return math.acos(rho) / math.pi
+
+
+def tent_l1_lower_bound(depth: int, pieces: int) -> float:
+    """``max(0, 1/8 - (s + 1) / 2^(L+2))``: the least L1 distance on [0, 1] from ``tau^L`` to ``s`` affine pieces."""
+    depth, pieces = v.integer(depth, "depth", least=1), v.integer(pieces, "pieces", least=1)
+    return max(0.0, 1 / 8 - (pieces + 1) / 2 ** (depth + 2))
+
+
+def pwl_l1_distance(xf: object, yf: object, xg: object, yg: object) -> float:
+    """Exact ``int |f - g|`` of two continuous piecewise-affine functions given by knots on one interval."""
+    xf, yf, xg, yg = (v.vector(a, n) for a, n in ((xf, "xf"), (yf, "yf"), (xg, "xg"), (yg, "yg")))
+    for x, y, n in ((xf, yf, "f"), (xg, yg, "g")):
+        if x.shape != y.shape or x.size < 2 or np.any(np.diff(x) <= 0):
+            raise ValueError(f"the knots of {n} must be increasing, at least 2, one value each")
+    if xf[0] != xg[0] or xf[-1] != xg[-1]:
+        raise ValueError(f"f and g must share their interval, got [{xf[0]}, {xf[-1]}] and [{xg[0]}, {xg[-1]}]")
+    x = np.union1d(xf, xg)
+    d = np.interp(x, xf, yf) - np.interp(x, xg, yg)
+    h, a, b = np.diff(x), np.abs(d[:-1]), np.abs(d[1:])
+    same = d[:-1] * d[1:] >= 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        crossing = np.where(a + b > 0, (a * a + b * b) / (2 * (a + b)), 0.0)
+    return float(np.sum(h * np.where(same, (a + b) / 2, crossing)))
+
+
+def breakpoints_1d(net: nn.Sequential, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+    """Knots ``x`` (region ends, in order) and values ``F(x)`` of a net ``R -> R`` on ``[start, end]``."""
+    ws = nets.weights(net)
+    if ws[0].shape[1] != 1 or ws[-1].shape[0] != 1:
+        raise ValueError(f"breakpoints_1d needs a net R -> R, got {ws[0].shape[1]} inputs, {ws[-1].shape[0]} outputs")
+    regs = regions_1d(net, [v.real(start, "start")], [v.real(end, "end")])
+    xs = np.array([r.start[0] for r in regs] + [regs[-1].end[0]])
+    ys = np.array([(r.weight @ r.start + r.bias)[0] for r in regs] + [(regs[-1].weight @ regs[-1].end + regs[-1].bias)[0]])
+    return xs, ys
+
+
+def boundary_distances(net: nn.Sequential, regions: Sequence[Region2D], points: object) -> np.ndarray:
+    """Distance from each point to the nearest region boundary, using the exact regions of ``net`` in their box.
+
+    Box sides are not boundaries. A distance smaller than the point's distance to the box's sides is
+    exact (the disc of that radius lies in the box and in the point's convex cell).
+    """
+    if isinstance(regions, (str, bytes)) or not regions or not all(isinstance(r, Region2D) for r in regions):
+        raise TypeError("boundary_distances needs the output of regions_2d (a non-empty list of Region2D)")
+    X = v.points(points, "points", 2)
+    ws = nets.weights(net)
+    bs = [np.zeros(W.shape[0]) if b is None else b for W, b in zip(ws, nets.biases(net))]
+    pats = np.hstack([z > 0 for z in nets.forward(ws, X, bs=bs, keep=True)[1]])
+    where = {r.pattern: i for i, r in enumerate(regions)}
+    allv = np.vstack([r.vertices for r in regions])
+    lo, hi = allv.min(axis=0), allv.max(axis=0)
+    eps = 1e-9 * float(np.linalg.norm(hi - lo))
+    out = np.empty(len(X))
+    for k, (x, pat) in enumerate(zip(X, pats)):
+        i = where.get(tuple(pat.tolist()))
+        if i is None:
+            raise ValueError(f"point {x} has a pattern of no region (outside the box, or on a boundary)")
+        V = regions[i].vertices
+        A, B = V, np.roll(V, -1, axis=0)
+        on_side = (np.abs(A - lo) <= eps) & (np.abs(B - lo) <= eps) | (np.abs(A - hi) <= eps) & (np.abs(B - hi) <= eps)
+        inner = ~on_side.any(axis=1)
+        E = (B - A)[inner]
+        cross = np.abs(E[:, 0] * (x[1] - A[inner, 1]) - E[:, 1] * (x[0] - A[inner, 0]))
+        out[k] = float((cross / np.linalg.norm(E, axis=1)).min()) if inner.any() else np.inf
+    return out
+
+
+def prefix_dimensions(net: nn.Sequential, regions: Sequence[Region1D | Region2D], layers: int) -> tuple[list, np.ndarray]:
+    """Each region's pattern on the first ``layers`` hidden layers, and the rank of ``D_l W_l ... D_1 W_1`` there.
+
+    The rank is the dimension of the image of the region after those layers (Serra et al.'s ``dim S``):
+    the next layer can cut the region only as an arrangement in that many dimensions.
+    """
+    if isinstance(regions, (str, bytes)) or not regions or not all(hasattr(r, "pattern") for r in regions):
+        raise TypeError("regions must be a non-empty list from regions_1d or regions_2d")
+    widths = hidden_widths(net)
+    layers = v.integer(layers, "layers", least=1, most=len(widths))
+    ws = nets.weights(net)
+    cut = sum(widths[:layers])
+    prefixes = [r.pattern[:cut] for r in regions]
+    rank: dict[tuple, int] = {}
+    for pre in set(prefixes):
+        M, k = np.eye(ws[0].shape[1]), 0
+        for W, w in zip(ws[:layers], widths[:layers]):
+            M = (W @ M) * np.array(pre[k:k + w], dtype=float)[:, None]
+            k += w
+        rank[pre] = int(np.linalg.matrix_rank(M))
+    return prefixes, np.array([rank[p] for p in prefixes])
+
+
+def crossing_points(regions: Sequence[Region2D]) -> np.ndarray:
+    """For each distinct vertex inside the box of ``regions``, how many regions have it as a corner.
+
+    Generically every interior vertex is a crossing of two boundaries shared by 4 regions, and Euler's
+    formula for the tiling reads ``regions = 1 + crossings + perimeter points / 2``.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    if isinstance(regions, (str, bytes)) or not regions or not all(isinstance(r, Region2D) for r in regions):
+        raise TypeError("crossing_points needs the output of regions_2d (a non-empty list of Region2D)")
+    P = np.vstack([r.vertices for r in regions])
+    lo, hi = P.min(axis=0), P.max(axis=0)
+    scale = float(np.linalg.norm(hi - lo))
+    P = P[np.all((P > lo + 1e-9 * scale) & (P < hi - 1e-9 * scale), axis=1)]
+    if len(P) == 0:
+        return np.zeros(0, dtype=int)
+    pairs = cKDTree(P).query_pairs(1e-8 * scale, output_type="ndarray")  # copies of one vertex, rounded apart
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(P), len(P)))
+    return np.bincount(connected_components(graph, directed=False)[1])
+
+
+def perimeter_points(net: nn.Sequential, lo: object, hi: object) -> int:
+    """Number of region boundaries met by the perimeter of the box ``[lo, hi]`` (exact, by ``regions_1d`` per side)."""
+    lo_, hi_ = v.vector(lo, "lo", 2), v.vector(hi, "hi", 2)
+    c = [lo_, np.array([hi_[0], lo_[1]]), hi_, np.array([lo_[0], hi_[1]]), lo_]
+    return sum(len(regions_1d(net, a, b)) - 1 for a, b in zip(c[:-1], c[1:]))
+
+
+def forward_roundoff(net: nn.Sequential, x: object) -> np.ndarray:
+    """First-order bound on the float64 error of one forward pass at each row of ``x``: ``L gamma_{n+1} S(x)``.
+
+    ``S`` is the forward pass of ``|W_l|``, ``|b_l|`` at ``|x|`` (no cancellation), ``L`` the number of
+    Linear layers, ``n`` the largest fan-in and ``gamma_k = k u / (1 - k u)`` with ``u = 2^-53``.
+    """
+    ws, bs = nets.weights(net), nets.biases(net)
+    X = v.points(x, "x", ws[0].shape[1])
+    S = nets.forward([np.abs(W) for W in ws], np.abs(X), bs=[None if b is None else np.abs(b) for b in bs])
+    k = max(W.shape[1] for W in ws) + 1
+    u = 2.0 ** -53
+    return len(ws) * (k * u / (1 - k * u)) * S.max(axis=1)

@@ -1,4 +1,4 @@
-"""The linear-regions chapter's example networks and data: Telgarsky's tent map, two moons, a training run."""
+"""The linear-regions chapter's example networks and data: Telgarsky's tent map, Montúfar's folding net, two moons, a training run."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from torch import nn
 from . import _validate as v
 from . import optim
 
-__all__ = ["tent_net", "two_moons", "train_snapshots"]
+__all__ = ["tent_net", "montufar_net", "two_moons", "train_snapshots"]
 
 
 def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
@@ -33,6 +33,56 @@ def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential
         out.bias.zero_()
     return nn.Sequential(*layers, out)
 
+
+
+def _zigzag(folds: int) -> np.ndarray:
+    """Output weights ``c`` with ``sum_k c_k relu(p x - k) = `` the zigzag mapping each ``[k/p, (k+1)/p]`` onto [0, 1]."""
+    return np.array([1.0] + [2.0 * (-1) ** k for k in range(1, folds)])
+
+
+def _general_lines(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``m`` lines ``n_i . g = c_i`` in general position with every crossing inside the unit square."""
+    theta = np.pi * (np.arange(m) + 0.5) / m  # normal directions, pairwise apart by at least pi/m
+    normals = np.stack([np.cos(theta), np.sin(theta)], axis=1)
+    r = 0.2 * np.sin(np.pi / (2 * m)) if m > 1 else 0.2  # offsets small enough to keep the crossings inside
+    phi = 2.399963 * np.arange(m)  # golden-angle offsets: no three lines through one point
+    points = 0.5 + r * np.stack([np.cos(phi), np.sin(phi)], axis=1)
+    return normals, np.sum(normals * points, axis=1)
+
+
+def montufar_net(folds: int, depth: int, last_width: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
+    """Montúfar et al.'s construction in the plane: ``depth - 1`` folding layers, then ``last_width`` generic lines.
+
+    Each folding layer has ``folds`` units per input coordinate, ``relu(p g_j - k)`` for ``k < p``; their
+    zigzag combination maps each of ``p`` strips onto [0, 1], so the layer folds the unit square onto
+    itself ``p^2`` times. The last hidden layer cuts the folded square by lines in general position with
+    all crossings inside it. In ``[0, 1]^2`` the net has exactly
+    ``p^(2 (depth - 1)) (1 + m + C(m, 2))`` activation regions, Montúfar et al.'s lower bound.
+    """
+    p = v.integer(folds, "folds", least=1)
+    depth = v.integer(depth, "depth", least=1)
+    m = v.integer(last_width, "last_width", least=1)
+    c = _zigzag(p)
+    fold_in = np.kron(np.eye(2), np.full((p, 1), float(p)))  # (2p, 2): unit (j, k) reads coordinate j, times p
+    fold_out = np.kron(np.eye(2), c[None, :])  # (2, 2p): the folded coordinates g from a folding layer
+    shift = -np.tile(np.arange(p, dtype=float), 2)
+    normals, offsets = _general_lines(m)
+    layers: list[np.ndarray] = []
+    for i in range(depth - 1):
+        layers.append((fold_in if i == 0 else fold_in @ fold_out, shift))
+    layers.append((normals if depth == 1 else normals @ fold_out, -offsets))
+    mods: list[nn.Module] = []
+    for W, b in layers:
+        lin = nn.Linear(W.shape[1], W.shape[0], dtype=dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.as_tensor(W, dtype=dtype))
+            lin.bias.copy_(torch.as_tensor(b, dtype=dtype))
+        mods += [lin, nn.ReLU()]
+    out = nn.Linear(m, 1, dtype=dtype)
+    with torch.no_grad():
+        out.weight.fill_(1.0)
+        out.bias.zero_()
+    return nn.Sequential(*mods, out)
 
 def two_moons(n: int, *, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved half-circles in the plane (the usual "two moons"), ``n`` points, labels 0/1."""

@@ -1,28 +1,24 @@
 """Exact activation regions of ReLU networks: on a segment (1-D) and in a box of the plane (2-D).
 
-An *activation pattern* of a ReLU network at an input ``x`` lists, for every ReLU unit, whether
-its pre-activation is positive (``z > 0``, the convention of ``nntheory.nets``). An *activation
-region* is a set of inputs of positive length (1-D) or area (2-D) sharing one pattern. Given a
-pattern, every pre-activation is an affine function of ``x``, so each region is cut out by
-half-planes: it is convex, hence connected, and cells and patterns are in one-to-one
-correspondence. The counts below are therefore both "cells" and "patterns".
+An *activation pattern* lists, for every ReLU unit, whether its pre-activation is positive (``z > 0``,
+the convention of ``nntheory.nets``); an *activation region* is a set of inputs of positive length (1-D)
+or area (2-D) sharing one pattern. Given a pattern every pre-activation is affine in ``x``, so a region
+is cut out by half-planes: convex, hence connected, one cell per pattern.
 
-The counting is exact up to float64 round-off, not sampled:
-
-* 1-D: walk the segment layer by layer; on each current piece the next layer's pre-activations
-  are affine in the segment parameter, so each unit's zero is found in closed form.
-* 2-D: start with the box polygon; for each ReLU layer cut every current (convex) cell by each
-  unit's zero line, keep pieces of positive thickness, and update the cell's affine map by its pattern.
+The counting is exact up to float64 round-off, not sampled. 1-D: walk the segment layer by layer; on
+each piece the next layer's pre-activations are affine in the segment parameter, so each unit's zero
+is found in closed form. 2-D: start with the box polygon; for each ReLU layer cut every (convex) cell
+by each unit's zero line, keep pieces of positive thickness, and update the cell's affine map.
 
 Pieces shorter than ``tol`` times the segment length (1-D), or thinner than ``tol`` times the box
 diagonal (2-D; thickness ``2 * area / perimeter``, the inradius of a triangle), are degenerate touches
-(a line through a vertex, a zero that only grazes, round-off slivers) and are not counted. A measure
-of thickness rather than area keeps genuine tiny cells of a large box: round-off slivers are about
-``1e-16`` of the box thin, while a real small triangle is thin only in proportion to its size.
+(a line through a vertex, a zero that only grazes, round-off slivers) and are not counted. Thickness,
+not area, keeps genuine tiny cells of a large box: a round-off sliver is thin on the scale of machine
+precision times the box, a real small triangle only in proportion to its size.
 
 Nets are those of ``nntheory.nets`` (alternating ``nn.Linear`` and ``nn.ReLU``, with or without
-biases), read in float64. Bounds on the counts are in ``region_bounds``; the chapter's example nets
-and data in ``region_examples``; drawing in ``viz.plot_regions``.
+biases), read in float64. Bounds are in ``region_bounds``, example nets and data in ``region_examples``,
+drawing in ``viz.plot_regions``.
 """
 
 from __future__ import annotations
@@ -51,6 +47,7 @@ __all__ = [
     "grid_patterns",
     "affine_map_at",
     "boundary_flips",
+    "unit_switches",
     "hidden_widths",
     "arrangement_box",
 ]
@@ -159,15 +156,23 @@ def count_regions_1d(net: nn.Sequential, start: object, end: object, *, tol: flo
     return len(regions_1d(net, start, end, tol=tol))
 
 
-def boundary_flips(regions: Sequence[Region1D]) -> np.ndarray:
-    """For each boundary between consecutive 1-D regions, the number of units whose activation flips there."""
+def _flips_1d(regions: Sequence[Region1D], caller: str) -> np.ndarray:
+    """Boolean ``(boundaries, units)``: which units flip between consecutive 1-D regions."""
     _check_regions(regions)
     if not all(isinstance(r, Region1D) for r in regions):
-        raise TypeError("boundary_flips needs the output of regions_1d (a list of Region1D)")
-    pats = np.array([r.pattern for r in regions], dtype=bool)
-    if len(pats) < 2:
-        return np.zeros(0, dtype=int)
-    return np.sum(pats[1:] != pats[:-1], axis=1)
+        raise TypeError(f"{caller} needs the output of regions_1d (a list of Region1D)")
+    pats = np.array([r.pattern for r in regions], dtype=bool).reshape(len(regions), -1)
+    return pats[1:] != pats[:-1]
+
+
+def boundary_flips(regions: Sequence[Region1D]) -> np.ndarray:
+    """For each boundary between consecutive 1-D regions, the number of units whose activation flips there."""
+    return _flips_1d(regions, "boundary_flips").sum(axis=1)
+
+
+def unit_switches(regions: Sequence[Region1D]) -> np.ndarray:
+    """How many times each ReLU unit (in layer order) switches along the segment of ``regions``."""
+    return _flips_1d(regions, "unit_switches").sum(axis=0)
 
 
 # ----------------------------------------------------------------------------- 2-D
@@ -425,3 +430,4 @@ def arrangement_box(net: nn.Sequential, *, margin: float = 0.1) -> tuple[np.ndar
     lo, hi = P.min(axis=0), P.max(axis=0)
     pad = margin * np.maximum(hi - lo, 1.0)
     return lo - pad, hi + pad
+
