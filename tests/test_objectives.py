@@ -103,3 +103,118 @@ def test_bad_input():
         obj.quadratic(np.array([[1.0, 1.0], [0.0, 1.0]]))
     with pytest.raises(ValueError, match="b"):
         obj.rosenbrock(b=0.0)
+
+
+def test_nesterov_worst_case_spectrum_gradient_and_minimum():
+    prob = obj.nesterov_worst_case(30, 1.0, 100.0)
+    H = prob.hess(np.zeros(30))
+    lam = np.linalg.eigvalsh(H)
+    assert 1.0 < lam.min() and lam.max() < 100.0 and prob.L == 100.0
+    x = np.random.default_rng(0).standard_normal(30)
+    b = np.zeros(30)
+    b[0] = 99.0 / 4
+    np.testing.assert_allclose(prob.grad(x), H @ x - b, rtol=1e-14, atol=1e-13)
+    x_star = np.linalg.solve(H, b)
+    assert prob.f_min == pytest.approx(prob.f(x_star), rel=1e-13)
+    q = (10 - 1) / (10 + 1)
+    i = np.arange(1, 31)
+    np.testing.assert_allclose(x_star, (q**i - q ** (62 - i)) / (1 - q**62), rtol=1e-10)  # x*_i -> q^i
+    with pytest.raises(ValueError, match="mu < L"):
+        obj.nesterov_worst_case(5, 2.0, 1.0)
+    with pytest.raises(ValueError, match="d"):
+        obj.nesterov_worst_case(1, 1.0, 2.0)
+
+
+def _relu_torch(X, y, theta, m):
+    import torch
+
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+
+    def loss(th):
+        W, a = th[: m * X.shape[1]].reshape(m, X.shape[1]), th[m * X.shape[1]:]
+        return 0.5 * torch.mean((torch.relu(Xt @ W.T) @ a - yt) ** 2)
+
+    th = torch.tensor(theta, requires_grad=True)
+    g = torch.autograd.grad(loss(th), th)[0].numpy()
+    h = torch.autograd.functional.hessian(loss, torch.tensor(theta)).numpy()
+    return float(loss(th).detach()), g, h
+
+
+def test_two_layer_relu_matches_torch_autograd():
+    rng = np.random.default_rng(5)
+    X, y, m = rng.standard_normal((15, 3)), rng.standard_normal(15), 6
+    prob = obj.two_layer_relu(X, y, m)
+    theta = rng.standard_normal(m * 4)
+    f_t, g_t, h_t = _relu_torch(X, y, theta, m)
+    assert prob.f(theta) == pytest.approx(f_t, rel=1e-14)
+    np.testing.assert_allclose(prob.grad(theta), g_t, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(prob.hess(theta), h_t, rtol=1e-12, atol=1e-14)
+    assert prob.L is None and prob.f_min is None
+
+
+def test_two_layer_relu_hessian_grows_like_c_squared():
+    # F(c theta) = c^2 F(theta), so hess(c theta) = c^2 P + Q: the increments from c = 1 scale like c^2 - 1
+    rng = np.random.default_rng(6)
+    X, y = rng.standard_normal((20, 2)), rng.standard_normal(20)
+    prob = obj.two_layer_relu(X, y, 5)
+    theta = rng.standard_normal(15)
+    H1, H2, H3 = (prob.hess(c * theta) for c in (1.0, 2.0, 3.0))
+    np.testing.assert_allclose(H3 - H1, 8 / 3 * (H2 - H1), rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="theta"):
+        prob.f(np.ones(14))
+
+
+def _lsq_data(seed=0, n=8, d=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.standard_normal(n)
+
+
+def test_minibatch_gradient_is_seeded_unbiased_and_per_replica():
+    X, y = _lsq_data()
+    w = np.array([0.3, -0.2, 0.5])
+    g1 = obj.minibatch_gradient(X, y, 2, seed=4)
+    g2 = obj.minibatch_gradient(X, y, 2, seed=4)
+    np.testing.assert_array_equal([g1(w) for _ in range(3)], [g2(w) for _ in range(3)])  # same seed, same draws
+    many = obj.minibatch_gradient(X, y, 3, seed=1, replicas=20000)
+    draws = many(np.tile(w, 20000)).reshape(20000, 3)
+    full = obj.least_squares(X, y).grad(w)
+    se = draws.std(axis=0) / np.sqrt(20000)
+    assert np.all(np.abs(draws.mean(axis=0) - full) < 5 * se)  # unbiased, 5 standard errors
+    assert np.abs(np.corrcoef(draws[:, 0][::2], draws[:, 0][1::2])[0, 1]) < 0.05  # replicas draw independently
+    g_one = obj.minibatch_gradient(X, y, 1, seed=0)(w)
+    assert any(np.allclose(g_one, X[i] * (X[i] @ w - y[i]), rtol=1e-14) for i in range(8))  # one row's gradient
+    with pytest.raises(ValueError, match="batch"):
+        obj.minibatch_gradient(X, y, 0, seed=0)
+    with pytest.raises(ValueError, match="w"):
+        many(w)
+
+
+def test_sgd_excess_risk_without_noise_is_gd_and_matches_monte_carlo():
+    from nntheory import optim
+
+    X, y = _lsq_data(1, n=6, d=2)
+    prob = obj.least_squares(X, y)
+    w0 = np.array([0.5, -0.3]) + np.linalg.lstsq(X, y, rcond=None)[0]
+    exact = obj.sgd_excess_risk(X, y, 0.3, 10**15, w0, 5)  # batch -> infinity: no noise, plain GD
+    gd = optim.run(optim.GD(lr=0.3), prob.grad, w0, 5)
+    np.testing.assert_allclose(exact, [prob.f(w) - prob.f_min for w in gd], rtol=1e-9)
+    R = 100_000
+    ex = obj.sgd_excess_risk(X, y, 0.3, 2, w0, 4)
+    runs = optim.run(optim.GD(lr=0.3), obj.minibatch_gradient(X, y, 2, seed=3, replicas=R), np.tile(w0, R), 4)
+    for t in range(5):
+        vals = np.array([prob.f(w) for w in runs[t].reshape(R, 2)[:20000]]) - prob.f_min
+        assert abs(vals.mean() - ex[t]) < 4 * vals.std() / np.sqrt(vals.size) + 1e-15
+
+
+def test_sgd_noise_floor_is_the_limit_and_within_its_bounds():
+    X, y = _lsq_data(2, n=10, d=3)
+    lr, B = 0.05, 2
+    floor = obj.sgd_noise_floor(X, y, lr, B)
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    assert obj.sgd_excess_risk(X, y, lr, B, w_star, 4000)[-1] == pytest.approx(floor, rel=1e-8)
+    H, r = X.T @ X / 10, X @ w_star - y
+    trC, R2 = np.sum(r**2 * np.sum(X**2, axis=1)) / 10, np.max(np.sum(X**2, axis=1))
+    lo = lr * trC / (4 * B)
+    assert lo <= floor <= lo / (1 - lr * np.linalg.eigvalsh(H).max() / 2 - lr * R2 / (2 * B))
+    with pytest.raises(ValueError, match="not mean-square stable"):
+        obj.sgd_noise_floor(X, y, 5.0, B)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from nntheory import objectives
 from nntheory import optim as O
+from nntheory import rates as R
 
 # ----------------------------------------------------------------------------- against torch.optim
 
@@ -57,6 +58,9 @@ PAIRS = [
     (O.AdaDelta(lr=0.5, rho=0.95, eps=1e-5), torch.optim.Adadelta, dict(lr=0.5, rho=0.95, eps=1e-5)),
     (O.Adam(), torch.optim.Adam, dict()),
     (O.Adam(lr=1e-2, betas=(0.8, 0.99), eps=1e-6), torch.optim.Adam, dict(lr=1e-2, betas=(0.8, 0.99), eps=1e-6)),
+    (O.Adam(amsgrad=True), torch.optim.Adam, dict(amsgrad=True)),
+    (O.AMSGrad(lr=1e-2, betas=(0.8, 0.99), eps=1e-6), torch.optim.Adam,
+     dict(lr=1e-2, betas=(0.8, 0.99), eps=1e-6, amsgrad=True)),
 ]
 
 # Long enough to exercise momentum, accumulators and bias correction, short enough that the runs
@@ -79,7 +83,7 @@ def test_matches_torch_optim(ours, cls, kwargs, problem):
 @st.composite
 def torch_settings(draw):
     """A random (ours, torch class, torch kwargs) with hyper-parameters in the ranges the methods are used in."""
-    method = draw(st.sampled_from(["HeavyBall", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam"]))
+    method = draw(st.sampled_from(["HeavyBall", "Nesterov", "AdaGrad", "RMSProp", "AdaDelta", "Adam", "AMSGrad"]))
     lr = draw(st.floats(1e-4, 1e-2))
     eps = draw(st.floats(1e-10, 1e-4))
     if method in ("HeavyBall", "Nesterov"):
@@ -98,6 +102,8 @@ def torch_settings(draw):
         kw = dict(lr=draw(st.floats(0.1, 1.0)), rho=draw(st.floats(0.5, 0.99)), eps=eps)
         return O.AdaDelta(**kw), torch.optim.Adadelta, kw
     kw = dict(lr=lr, betas=(draw(st.floats(0.0, 0.95)), draw(st.floats(0.9, 0.9999))), eps=eps)
+    if method == "AMSGrad":
+        return O.AMSGrad(**kw), torch.optim.Adam, dict(kw, amsgrad=True)
     return O.Adam(**kw), torch.optim.Adam, kw
 
 
@@ -131,12 +137,14 @@ def test_defaults_are_torchs():
     rms = O.RMSProp()
     assert (rms.lr, rms.alpha, rms.eps) == (1e-2, 0.99, 1e-8)
     dl = O.AdaDelta()
-    assert (dl.lr, dl.rho, dl.eps) == (1.0, 0.9, 1e-6)
+    assert (dl.lr, dl.rho, dl.eps, dl.eps_dx) == (1.0, 0.9, 1e-6, None)
     adam = O.Adam()
-    assert (adam.lr, adam.betas, adam.eps) == (1e-3, (0.9, 0.999), 1e-8)
+    assert (adam.lr, adam.betas, adam.eps, adam.amsgrad) == (1e-3, (0.9, 0.999), 1e-8, False)
+    ams = O.AMSGrad()
+    assert (ams.lr, ams.betas, ams.eps, ams.amsgrad) == (1e-3, (0.9, 0.999), 1e-8, True)
 
 
-ALL = [O.GD(), O.HeavyBall(), O.Nesterov(), O.Newton(), O.AdaGrad(), O.RMSProp(), O.AdaDelta(), O.Adam()]
+ALL = [O.GD(), O.HeavyBall(), O.Nesterov(), O.Newton(), O.AdaGrad(), O.RMSProp(), O.AdaDelta(), O.Adam(), O.AMSGrad()]
 
 
 @pytest.mark.parametrize("opt", ALL, ids=lambda o: type(o).__name__)
@@ -215,6 +223,78 @@ def test_adam_reads_as_momentum_rmsprop_and_bias_correction():
         u, state = opt.update(g, state)
         np.testing.assert_array_equal(u, expect)
     assert state.t == 10
+
+
+def test_amsgrad_reads_as_adam_with_the_running_maximum():
+    assert O.AMSGrad().transform().name == "ema -> bias_correction -> scale_by_max_rms -> scale(-0.001)"
+    assert O.AMSGrad(lr=0.1) == O.AMSGrad(lr=0.1) and O.Adam(amsgrad=True).transform().name == O.AMSGrad().transform().name
+    # gradients that shrink: v falls, its running maximum does not, so the scaling divides by the old, larger value
+    gs = [np.array([4.0]), np.array([1.0]), np.array([1.0])]
+    out = _apply(O.scale_by_max_rms(0.5, 0.0), gs)
+    v1, v2, v3 = 0.5 * 16, 0.25 * 16 + 0.5, 0.125 * 16 + 0.25 + 0.5  # the EMAs of g^2 from 0
+    vmax = [v1, max(v1, v2), max(v1, v2, v3)]
+    np.testing.assert_allclose([float(u[0]) for u in out],
+                               [g[0] / np.sqrt(m / (1 - 0.5**t)) for t, (g, m) in enumerate(zip(gs, vmax), 1)], rtol=1e-15)
+    with pytest.raises(ValueError, match="must be True"):
+        O.AMSGrad(amsgrad=False)
+
+
+def test_amsgrad_differs_from_adam_where_v_falls():
+    # Reddi et al.'s sequence: a large gradient every third step; Adam's v forgets it, AMSGrad's maximum keeps it
+    C = 3.0
+    grad = lambda x, _it=iter(range(10**6)): np.array([C if next(_it) % 3 == 0 else -1.0])  # noqa: E731
+    betas = (0.0, 1 / (1 + C**2))
+    a = O.run(O.Adam(lr=0.1, betas=betas), grad, np.zeros(1), 30)
+    grad = lambda x, _it=iter(range(10**6)): np.array([C if next(_it) % 3 == 0 else -1.0])  # noqa: E731
+    b = O.run(O.AMSGrad(lr=0.1, betas=betas), grad, np.zeros(1), 30)
+    assert a[-1, 0] > 0 > b[-1, 0]  # Adam drifts right (the wrong way), AMSGrad left
+
+
+def test_lr_schedule_is_torchs_lambda_lr_and_project_clips():
+    prob, x0 = PROBLEMS["quadratic"]
+    sched = lambda t: 1 / math.sqrt(t)  # noqa: E731
+    for ours, cls, kw in [(O.Adam(lr=0.05), torch.optim.Adam, dict(lr=0.05)),
+                          (O.HeavyBall(lr=0.01, momentum=0.8), torch.optim.SGD, dict(lr=0.01, momentum=0.8))]:
+        mine = O.run(ours, prob.grad, x0, 50, lr_schedule=sched)
+        p = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+        opt = cls([p], **kw)
+        lam = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: sched(k + 1))  # torch counts from 0
+        ref = [x0.copy()]
+        for _ in range(50):
+            opt.zero_grad()
+            p.grad = torch.from_numpy(prob.grad(p.detach().numpy().copy()))
+            opt.step()
+            lam.step()
+            ref.append(p.detach().numpy().copy())
+        np.testing.assert_allclose(mine, np.array(ref), rtol=0, atol=1e-12)
+    xs = O.run(O.GD(lr=1.0), lambda x: -np.ones(2), np.zeros(2), 5, project=lambda x: np.clip(x, -1.5, 1.5))
+    np.testing.assert_array_equal(xs[:, 0], [0, 1, 1.5, 1.5, 1.5, 1.5])
+    with pytest.raises(TypeError, match="lr_schedule"):
+        O.run(O.GD(), lambda x: x, np.ones(2), 2, lr_schedule=0.5)
+    with pytest.raises(TypeError, match="project"):
+        O.run(O.GD(), lambda x: x, np.ones(2), 2, project="clip")
+    with pytest.raises(ValueError, match=r"project\(x\) at step 1"):
+        O.run(O.GD(), lambda x: x, np.ones(2), 2, project=lambda x: np.ones(3))
+    with pytest.raises(ValueError, match="finite"):
+        O.run(O.GD(), lambda x: x, np.ones(2), 2, lr_schedule=lambda t: float("nan"))
+
+
+def test_adadelta_with_two_epsilons_is_unit_consistent():
+    # measuring x in units 1/c (x = z / c): g_z = g_x / c; with eps_dx -> c^2 eps_dx and eps -> eps / c^2 the run in
+    # z is the run in x, scaled; with one eps for both roots (the paper's and torch's) it is not
+    A, c = np.diag([1.0, 30.0]), 100.0
+    gx = lambda x: A @ x  # noqa: E731
+    gz = lambda z: gx(z / c) / c  # noqa: E731
+    x0 = np.array([1.0, -0.5])
+    xs = O.run(O.AdaDelta(eps=1e-6, eps_dx=1e-4), gx, x0, 200)
+    zs = O.run(O.AdaDelta(eps=1e-6 / c**2, eps_dx=1e-4 * c**2), gz, c * x0, 200)
+    np.testing.assert_allclose(zs / c, xs, rtol=1e-12, atol=1e-15)
+    zs1 = O.run(O.AdaDelta(eps=1e-6), gz, c * x0, 200)
+    xs1 = O.run(O.AdaDelta(eps=1e-6), gx, x0, 200)
+    assert np.abs(zs1 / c - xs1).max() > 1e-2
+    np.testing.assert_array_equal(O.run(O.AdaDelta(eps_dx=1e-6), gx, x0, 20), O.run(O.AdaDelta(), gx, x0, 20))
+    with pytest.raises(ValueError, match="eps_dx"):
+        O.AdaDelta(eps_dx=-1.0)
 
 
 def test_chain_state_is_the_tuple_of_states():
@@ -352,16 +432,16 @@ def test_update_does_not_mutate(opt):
 def test_rates_on_quadratics(kappa):
     mu, L = 1.0, kappa
     A = np.diag(np.linspace(mu, L, 7))
-    r_gd = O.quadratic_rate(O.GD(lr=2 / (L + mu)), A)
+    r_gd = R.quadratic_rate(O.GD(lr=2 / (L + mu)), A)
     assert r_gd == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-12)
-    assert O.quadratic_rate(O.GD(lr=1 / L), A) == pytest.approx(1 - 1 / kappa, rel=1e-12)
+    assert R.quadratic_rate(O.GD(lr=1 / L), A) == pytest.approx(1 - 1 / kappa, rel=1e-12)
     sk = math.sqrt(kappa)
     # double eigenvalues (2x2 Jordan blocks) at the extremes: computed to ~sqrt(machine eps)
-    lr, m = O.polyak_parameters(mu, L)
-    assert O.quadratic_rate(O.HeavyBall(lr=lr, momentum=m), A) == pytest.approx((sk - 1) / (sk + 1), abs=1e-6)
-    lr, m = O.nesterov_parameters(mu, L)
-    assert O.quadratic_rate(O.Nesterov(lr=lr, momentum=m), A) == pytest.approx(1 - 1 / sk, abs=1e-6)
-    assert O.quadratic_rate(O.Newton(lr=0.25), A) == pytest.approx(0.75, rel=1e-12)
+    lr, m = R.polyak_parameters(mu, L)
+    assert R.quadratic_rate(O.HeavyBall(lr=lr, momentum=m), A) == pytest.approx((sk - 1) / (sk + 1), abs=1e-6)
+    lr, m = R.nesterov_parameters(mu, L)
+    assert R.quadratic_rate(O.Nesterov(lr=lr, momentum=m), A) == pytest.approx(1 - 1 / sk, abs=1e-6)
+    assert R.quadratic_rate(O.Newton(lr=0.25), A) == pytest.approx(0.75, rel=1e-12)
 
 
 def test_iteration_matrix_reproduces_run():
@@ -369,16 +449,16 @@ def test_iteration_matrix_reproduces_run():
     x0 = np.array([1.0, 1.0, -1.0])
     for opt in (O.GD(lr=0.1), O.HeavyBall(lr=0.1, momentum=0.6), O.Nesterov(lr=0.1, momentum=0.6), O.Newton(lr=0.3)):
         xs = O.run(opt, objectives.quadratic(A).grad, x0, 30, hess=lambda x: A)
-        M = O.iteration_matrix(opt, A)
+        M = R.iteration_matrix(opt, A)
         z0 = np.concatenate([x0, np.zeros(M.shape[0] - 3)])  # the state starts at 0 (the momentum buffer)
         np.testing.assert_allclose(xs[30], (np.linalg.matrix_power(M, 30) @ z0)[:3], atol=1e-13)
-    for opt in (O.Adam(), O.AdaGrad(), O.RMSProp(), O.AdaDelta()):
+    for opt in (O.Adam(), O.AMSGrad(), O.AdaGrad(), O.RMSProp(), O.AdaDelta()):
         with pytest.raises(TypeError, match="linear method"):
-            O.iteration_matrix(opt, A)
+            R.iteration_matrix(opt, A)
     with pytest.raises(TypeError, match="opt"):
-        O.iteration_matrix("GD", A)
+        R.iteration_matrix("GD", A)
     with pytest.raises(ValueError, match="symmetric"):
-        O.iteration_matrix(O.GD(), np.array([[1.0, 2.0], [0.0, 1.0]]))
+        R.iteration_matrix(O.GD(), np.array([[1.0, 2.0], [0.0, 1.0]]))
 
 
 @examples(30)
@@ -391,9 +471,9 @@ def test_iteration_matrix_has_the_textbook_spectrum(lr, m, seed):
     B = eye - lr * A
     nag = np.block([[(1 + m) * B, -m * B], [eye, zero]])
     for opt, textbook in ((O.HeavyBall(lr=lr, momentum=m), hb), (O.Nesterov(lr=lr, momentum=m), nag)):
-        ours = np.sort_complex(np.linalg.eigvals(O.iteration_matrix(opt, A)))
+        ours = np.sort_complex(np.linalg.eigvals(R.iteration_matrix(opt, A)))
         np.testing.assert_allclose(ours, np.sort_complex(np.linalg.eigvals(textbook)), atol=1e-6)
-    np.testing.assert_allclose(O.iteration_matrix(O.GD(lr=lr), A), eye - lr * A, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(R.iteration_matrix(O.GD(lr=lr), A), eye - lr * A, rtol=0, atol=1e-15)
 
 
 @examples(40)
@@ -415,7 +495,7 @@ def test_nesterov_convex_rate():
     X, y = rng.standard_normal((40, 10)), rng.standard_normal(40)
     prob = objectives.least_squares(X, y)
     s = 1 / prob.L
-    xs = O.nesterov_convex(prob.grad, np.zeros(10), 200, lr=s)
+    xs = R.nesterov_convex(prob.grad, np.zeros(10), 200, lr=s)
     w_star = np.linalg.lstsq(X, y, rcond=None)[0]
     gap = np.array([prob.f(x) - prob.f_min for x in xs])
     k = np.arange(201)
@@ -431,8 +511,8 @@ def test_nesterov_convex_rate():
     lambda: O.Adam(betas=(0.9, 1.0)), lambda: O.Adam(betas=(-0.1, 0.9)), lambda: O.Adam(eps=-1.0),
     lambda: O.AdaGrad(lr_decay=-1.0), lambda: O.AdaGrad(initial_accumulator_value=-1.0),
     lambda: O.RMSProp(alpha=1.0), lambda: O.AdaDelta(rho=1.5), lambda: O.Newton(damping=-1.0),
-    lambda: O.polyak_parameters(2.0, 1.0), lambda: O.nesterov_convex(lambda x: x, np.ones(2), 3, lr=0.0),
-    lambda: O.nesterov_convex(lambda x: x, np.ones(2), -1, lr=0.1),
+    lambda: R.polyak_parameters(2.0, 1.0), lambda: R.nesterov_convex(lambda x: x, np.ones(2), 3, lr=0.0),
+    lambda: R.nesterov_convex(lambda x: x, np.ones(2), -1, lr=0.1),
 ])
 def test_bad_hyperparameters_raise_value_error(make):
     with pytest.raises(ValueError):
@@ -441,7 +521,7 @@ def test_bad_hyperparameters_raise_value_error(make):
 
 @pytest.mark.parametrize("make", [
     lambda: O.GD(lr="0.1"), lambda: O.GD(lr=True), lambda: O.Adam(betas=0.9), lambda: O.Adam(betas=(0.9,)),
-    lambda: O.Newton(allow_indefinite=1), lambda: O.RMSProp(eps=None),
+    lambda: O.Newton(allow_indefinite=1), lambda: O.RMSProp(eps=None), lambda: O.Adam(amsgrad=1),
 ])
 def test_bad_hyperparameter_types_raise_type_error(make):
     with pytest.raises(TypeError):

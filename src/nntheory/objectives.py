@@ -5,6 +5,8 @@ of the gradient, i.e. a bound on the Hessian's spectral norm; ``None`` where the
 minimum ``f_min`` where it is known. Data arguments come in the order ``(X, y)``, rows of ``X``
 being the points; a parameter vector comes last, as in ``classification_error(X, y, w)``.
 The logistic loss uses the overflow-free sigmoid ``scipy.special.expit`` and ``logaddexp``.
+For least squares there is also a seeded minibatch gradient (``minibatch_gradient``) and the exact
+mean excess risk of minibatch SGD along a run and at stationarity (``sgd_excess_risk``, ``sgd_noise_floor``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from scipy.special import expit
 from . import _validate as v
 
 __all__ = ["Problem", "quadratic", "least_squares", "logistic", "rosenbrock", "cauchy_regression",
-           "classification_error"]
+           "classification_error", "nesterov_worst_case", "two_layer_relu", "minibatch_gradient",
+           "sgd_excess_risk", "sgd_noise_floor"]
 
 Array = np.ndarray
 
@@ -126,3 +129,142 @@ def classification_error(X: object, y: object, w: object) -> float:
     """Fraction of rows with ``sign(<x_i, w>) != y_i`` (a score of exactly 0 counts as an error)."""
     X, y = v.data(X, y, classes=True)
     return float(np.mean(np.sign(X @ v.vector(w, "w", X.shape[1])) != y))
+
+
+def nesterov_worst_case(d: int, mu: float, L: float) -> Problem:
+    """Nesterov's worst quadratic in R^d: ``(L - mu)/8 (x_1^2 + sum (x_i - x_{i+1})^2 + x_d^2 - 2 x_1) + mu |x|^2 / 2``.
+
+    Its Hessian ``(L - mu)/4 T + mu I`` (``T`` = tridiag(-1, 2, -1)) has eigenvalues in (mu, L), so it is
+    mu-strongly convex and L-smooth; ``grad f(x) = H x - (L - mu)/4 e_1``. ``f_min`` is computed by a solve.
+    """
+    d = v.integer(d, "d", least=2)
+    mu, L = v.positive(mu, "mu"), v.positive(L, "L")
+    if mu >= L:
+        raise ValueError(f"need mu < L, got mu={mu}, L={L}")
+    c = (L - mu) / 4
+    H = c * (2 * np.eye(d) - np.eye(d, k=1) - np.eye(d, k=-1)) + mu * np.eye(d)
+    b = np.zeros(d)
+    b[0] = c
+    x_star = np.linalg.solve(H, b)
+    return Problem(lambda x: 0.5 * float(x @ H @ x) - float(b @ x), lambda x: H @ x - b, lambda x: H.copy(),
+                   L, -0.5 * float(b @ x_star))
+
+
+def _relu_parts(X: Array, y: Array, theta: Array, m: int) -> tuple[Array, ...]:
+    """Pre-activations ``Z``, activations ``A``, pattern ``D``, output weights ``a`` and residuals ``r``."""
+    n, d = X.shape
+    theta = v.vector(theta, "theta", m * (d + 1))
+    W, a = theta[: m * d].reshape(m, d), theta[m * d:]
+    Z = X @ W.T
+    A, D = np.maximum(Z, 0.0), (Z > 0).astype(float)
+    return Z, A, D, a, A @ a - y
+
+
+def two_layer_relu(X: object, y: object, width: int) -> Problem:
+    """Square loss ``mean (a^T relu(W x_i) - y_i)^2 / 2`` of a bias-free two-layer ReLU net, ``theta = (W.ravel(), a)``.
+
+    ``W`` is ``(width, d)`` (row-major in ``theta``), ``a`` has ``width`` entries. The gradient and Hessian use
+    relu'(0) = 0 (as PyTorch); the Hessian is the one of the smooth piece the point lies in, which exists
+    wherever no pre-activation is exactly 0. There is no global ``L``: the gradient jumps across the
+    boundaries, and the Hessian grows like c^2 along rays c theta. ``f_min`` is None.
+    """
+    X, y = v.data(X, y)
+    m = v.integer(width, "width", least=1)
+    n, d = X.shape
+
+    def f(theta: Array) -> float:
+        return 0.5 * float(np.mean(_relu_parts(X, y, theta, m)[4] ** 2))
+
+    def grad(theta: Array) -> Array:
+        _, A, D, a, r = _relu_parts(X, y, theta, m)
+        return np.concatenate([(((r[:, None] * D) * a).T @ X / n).ravel(), A.T @ r / n])
+
+    def hess(theta: Array) -> Array:
+        _, A, D, a, r = _relu_parts(X, y, theta, m)
+        J = np.concatenate([((D * a)[:, :, None] * X[:, None, :]).reshape(n, m * d), A], axis=1)
+        H = J.T @ J / n  # Gauss-Newton part; below, the residual times the net's own second derivative
+        cross = (r[:, None] * D).T @ X / n  # d^2 F / (da_j dw_j) = 1[w_j x > 0] x, weighted by r
+        rows = np.arange(m * d).reshape(m, d)
+        cols = m * d + np.arange(m)
+        H[rows, cols[:, None]] += cross
+        H[cols[:, None], rows] += cross
+        return H
+
+    return Problem(f, grad, hess, None, None)
+
+
+def minibatch_gradient(X: object, y: object, batch: int, *, seed: int, replicas: int = 1) -> Callable[[Array], Array]:
+    """A seeded stochastic gradient of ``least_squares(X, y)``: the mean of ``batch`` rows drawn with replacement.
+
+    With ``replicas = R`` the argument is ``R`` parameter vectors stacked into one of length ``R d``, and each
+    gets its own independent batch, so that ``optim.run`` runs R independent SGD runs at once.
+    """
+    X, y = v.data(X, y)
+    B = v.integer(batch, "batch", least=1)
+    R = v.integer(replicas, "replicas", least=1)
+    n, d = X.shape
+    rng = np.random.default_rng(v.integer(seed, "seed", least=0))
+
+    def grad(w: Array) -> Array:
+        W = v.vector(w, "w", R * d).reshape(R, d, 1)
+        idx = rng.integers(0, n, size=(R, B))
+        Xb = X[idx]  # (R, B, d)
+        r = Xb @ W - y[idx][:, :, None]  # (R, B, 1) residuals
+        return (Xb.transpose(0, 2, 1) @ r).ravel() / B
+
+    return grad
+
+
+def _sgd_setup(X: object, y: object, lr: float, batch: int) -> tuple[Array, ...]:
+    """Checked data, ``H = X^T X / n``, residuals ``r*`` at a least-squares solution, ``lr`` and ``batch``."""
+    X, y = v.data(X, y)
+    lr, B = v.positive(lr, "lr"), v.integer(batch, "batch", least=1)
+    w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+    return X, X.T @ X / X.shape[0], X @ w_star - y, w_star, lr, B
+
+
+def _noise(X: Array, S: Array, cross: Array, r_star: Array) -> Array:
+    """``E Cov_i(g_i(w))`` for the rows' gradients ``g_i = x_i (x_i^T w - y_i)``; ``S = E e e^T``, ``cross = X E e``."""
+    n = X.shape[0]
+    q = np.sum((X @ S) * X, axis=1) + 2 * cross * r_star + r_star**2
+    H = X.T @ X / n
+    return (X.T * q) @ X / n - H @ S @ H
+
+
+def sgd_excess_risk(X: object, y: object, lr: float, batch: int, w0: object, steps: int) -> Array:
+    """Exact ``E f(w_t) - f_min`` for ``t = 0..steps`` of minibatch SGD (rows drawn with replacement) on least squares.
+
+    With ``e = w - w*``: ``E e_{t+1} = (I - lr H) E e_t`` and ``S_{t+1} = (I - lr H) S_t (I - lr H) + lr^2/batch
+    E Cov_i(g_i(w_t))``, which is linear in ``(E e_t, S_t)`` because each row's gradient is affine in w.
+    """
+    X, H, r_star, w_star, lr, B = _sgd_setup(X, y, lr, batch)
+    steps = v.integer(steps, "steps", least=0)
+    e = v.vector(w0, "w0", X.shape[1]) - w_star
+    S, P = np.outer(e, e), np.eye(X.shape[1]) - lr * H
+    out = np.empty(steps + 1)
+    for t in range(steps + 1):
+        out[t] = 0.5 * float(np.sum(H * S))
+        S = P @ S @ P + lr**2 / B * _noise(X, S, X @ e, r_star)
+        e = P @ e
+    return out
+
+
+def sgd_noise_floor(X: object, y: object, lr: float, batch: int) -> float:
+    """Stationary ``E f(w) - f_min`` of minibatch SGD on least squares: the fixed point of ``sgd_excess_risk``.
+
+    The recursion's map ``T`` sends PSD matrices to PSD matrices, so when the noise ``C`` at ``w*`` is positive
+    definite, ``S = T S + C`` has a positive definite solution exactly when ``T`` has spectral radius < 1
+    (SGD is mean-square stable); otherwise ValueError. (A singular ``C`` is tested on the spectrum of ``T``.)
+    """
+    X, H, r_star, _, lr, B = _sgd_setup(X, y, lr, batch)
+    n, d = X.shape
+    P = np.eye(d) - lr * H
+    Z = np.einsum("id,ie->ide", X, X).reshape(n, d * d)  # rows vec(x_i x_i^T)
+    T = np.kron(P, P) + lr**2 / B * (Z.T @ Z / n - np.kron(H, H))
+    C = lr**2 / B * (X.T * r_star**2) @ X / n
+    S = np.linalg.solve(np.eye(d * d) - T, C.ravel()).reshape(d, d)
+    pd_noise = np.linalg.eigvalsh(C).min() > 0
+    stable = np.linalg.eigvalsh(S + S.T).min() > 0 if pd_noise else np.abs(np.linalg.eigvals(T)).max() < 1
+    if not stable:
+        raise ValueError(f"SGD with lr={lr}, batch={B} is not mean-square stable on this problem")
+    return 0.5 * float(np.sum(H * S))

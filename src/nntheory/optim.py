@@ -2,11 +2,12 @@
 
 As in optax, a ``Transform`` has ``init(x0) -> state`` and ``update(updates, state, ctx) -> (updates, state)``,
 never mutating its arguments; ``ctx`` holds the raw gradient, the Hessian (or None) and the 1-based step ``t``.
-``chain`` composes them. ``GD, HeavyBall, Nesterov, Newton, AdaGrad, RMSProp, AdaDelta, Adam`` are frozen
-dataclasses with torch.optim's keyword names and defaults, each a named chain ending in ``scale(-lr)``, with
-``init(x0)`` and ``update(g, state, h=None) -> (updates, state)`` (then ``x <- x + updates``); ``run`` loops
+``chain`` composes them. ``GD, HeavyBall, Nesterov, Newton, AdaGrad, RMSProp, AdaDelta, Adam, AMSGrad`` are
+frozen dataclasses with torch.optim's keyword names and defaults, each a named chain ending in ``scale(-lr)``,
+with ``init(x0)`` and ``update(g, state, h=None) -> (updates, state)`` (then ``x <- x + updates``); ``run`` loops
 it. All but Newton reproduce torch.optim's iterates (SGD, with momentum, with ``nesterov=True``, Adagrad,
-RMSprop, Adadelta, Adam; no weight decay) to float64 round-off; the tests check this.
+RMSprop, Adadelta, Adam, Adam with ``amsgrad=True``; no weight decay) to float64 round-off; the tests check this.
+No method's state depends on ``lr``, so multiplying an update by a factor is torch's change of learning rate.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from . import _validate as v
 
 __all__ = [
     "Context", "Transform", "chain", "scale", "scale_by_schedule", "trace", "ema", "bias_correction",
-    "scale_by_sum_of_squares", "scale_by_rms", "scale_by_unit_correction", "precondition_by_hessian",
-    "Optimizer", "OptState", "GD", "HeavyBall", "Nesterov", "Newton", "AdaGrad", "RMSProp", "AdaDelta", "Adam",
-    "run", "iteration_matrix", "quadratic_rate", "polyak_parameters", "nesterov_parameters", "nesterov_convex",
+    "scale_by_sum_of_squares", "scale_by_rms", "scale_by_max_rms", "scale_by_unit_correction",
+    "precondition_by_hessian", "Optimizer", "OptState", "GD", "HeavyBall", "Nesterov", "Newton", "AdaGrad",
+    "RMSProp", "AdaDelta", "Adam", "AMSGrad",
+    "run",
 ]
 
 Array = np.ndarray
@@ -35,7 +37,6 @@ State = Any  # a transform's state: a tuple of arrays (a chain's: a tuple of its
 
 class Context(NamedTuple):
     """What every piece of a chain may read at step ``t`` (1-based): the raw gradient and the Hessian (or None)."""
-
     grad: Array
     hess: Array | None
     t: int
@@ -59,11 +60,11 @@ def _debias(avg: Array, decay: float, t: int) -> Array:
     return avg / (1 - decay**t)
 
 
-def _buffer(fill: float = 0.0) -> Callable[[Array], State]:
-    return lambda x0: (np.full(np.shape(x0), fill, dtype=np.float64),)
+def _buffer(fill: float = 0.0, n: int = 1) -> Callable[[Array], State]:
+    return lambda x0: tuple(np.full(np.shape(x0), fill, dtype=np.float64) for _ in range(n))
 
 
-def _stateless(x0: Array) -> State:
+def _stateless(x0: Array) -> State:  # noqa: ARG001
     return ()
 
 
@@ -137,6 +138,19 @@ def scale_by_rms(decay: float, eps: float, *, eps_inside: bool = False, debias: 
     return Transform("scale_by_rms", _buffer(), update)
 
 
+def scale_by_max_rms(decay: float, eps: float) -> Transform:
+    """AMSGrad's ``u -> u / (sqrt(vmax / (1 - decay^t)) + eps)``: ``vmax`` is the running maximum of ``v = EMA of g^2``.
+
+    As torch's ``Adam(amsgrad=True)``: the maximum is taken over the raw (not debiased) ``v``, then debiased at step t.
+    """
+    def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
+        v_new = _ema(state[0], ctx.grad * ctx.grad, decay)
+        v_max = np.maximum(state[1], v_new)
+        return u / (np.sqrt(_debias(v_max, decay, ctx.t)) + eps), (v_new, v_max)
+
+    return Transform("scale_by_max_rms", _buffer(n=2), update)
+
+
 def scale_by_unit_correction(decay: float, eps: float) -> Transform:
     """AdaDelta's units: ``u -> u sqrt(E[dx^2] + eps)``, then ``E[dx^2] = decay E[dx^2] + (1 - decay) out^2``."""
     def update(u: Array, state: State, ctx: Context) -> tuple[Array, State]:
@@ -170,7 +184,6 @@ def precondition_by_hessian(damping: float = 0.0, allow_indefinite: bool = False
 
 class OptState(NamedTuple):
     """An optimizer's state: the number ``t`` of updates taken and its chain's state."""
-
     t: int
     inner: State
 
@@ -230,9 +243,9 @@ class GD(Optimizer):
 
 @dataclass(frozen=True)
 class HeavyBall(Optimizer):
-    """Polyak's heavy ball ``x+ = x - lr g + momentum (x - x_prev)``, as torch SGD(momentum): ``x <- x - lr b``.
+    """Polyak's heavy ball ``x+ = x - lr g + momentum (x - x_prev)``, as torch SGD(momentum) (default 0 there, 0.9 here).
 
-    ``b = momentum b + g`` (``b = g`` at the first step). torch's default momentum is 0 (plain SGD); here 0.9.
+    torch's form: ``x <- x - lr b``, ``b = momentum b + g`` (``b = g`` at the first step).
     """
 
     _checks = {"lr": v.positive, "momentum": v.fraction}
@@ -248,8 +261,7 @@ class Nesterov(Optimizer):
     """Nesterov momentum, torch SGD(momentum, nesterov=True): ``x <- x - lr (g + momentum b)``, ``b = momentum b + g``.
 
     The iterates are the look-ahead points ``y_t = x_t + momentum v_t`` of the textbook scheme
-    ``v+ = momentum v - lr grad f(x + momentum v)``, ``x+ = x + v+``, ``v_0 = 0``. torch has no default
-    momentum here (it must be > 0); ours is 0.9.
+    ``v+ = momentum v - lr grad f(x + momentum v)``, ``x+ = x + v+``, ``v_0 = 0``. Momentum must be > 0 (ours: 0.9).
     """
 
     _checks = {"lr": v.positive, "momentum": _nesterov_momentum}
@@ -317,17 +329,21 @@ class AdaDelta(Optimizer):
     """AdaDelta (Zeiler 2012) as torch.optim.Adadelta (which adds ``lr``, default 1.0).
 
     ``dx = sqrt(E[dx^2] + eps) / sqrt(E[g^2] + eps) * g``, ``x -= lr dx``: RMS scaling with eps inside
-    the root, then the unit correction, so the step carries the units of ``x`` like a Newton step.
+    the root, then the unit correction. ``eps_dx`` (default: ``eps``, as in the paper and torch) is the eps of
+    the numerator, which has the units of ``x^2`` while the denominator's has those of ``g^2``.
     """
 
-    _checks = {"lr": v.positive, "rho": v.fraction, "eps": v.nonnegative}
+    _checks = {"lr": v.positive, "rho": v.fraction, "eps": v.nonnegative,
+               "eps_dx": lambda e, name: None if e is None else v.nonnegative(e, name)}
     lr: float = 1.0
     rho: float = 0.9
     eps: float = 1e-6
+    eps_dx: float | None = None
 
     def transform(self) -> Transform:
+        eps_dx = self.eps if self.eps_dx is None else self.eps_dx
         return chain(scale_by_rms(self.rho, self.eps, eps_inside=True),
-                     scale_by_unit_correction(self.rho, self.eps), scale(-self.lr))
+                     scale_by_unit_correction(self.rho, eps_dx), scale(-self.lr))
 
 
 @dataclass(frozen=True)
@@ -335,31 +351,54 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) as torch.optim.Adam: momentum + RMSProp + bias correction.
 
     ``x -= lr m^ / (sqrt(v^) + eps)`` with ``m^``, ``v^`` the debiased EMAs of ``g`` and ``g^2`` (decays ``betas``).
+    ``amsgrad=True`` replaces ``v`` by its running maximum (``scale_by_max_rms``; Reddi et al. 2018).
     """
 
-    _checks = {"lr": v.positive, "betas": _betas, "eps": v.nonnegative}
+    _checks = {"lr": v.positive, "betas": _betas, "eps": v.nonnegative, "amsgrad": v.boolean}
     lr: float = 1e-3
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
+    amsgrad: bool = False
 
     def transform(self) -> Transform:
         b1, b2 = self.betas
-        momentum = (ema(b1), bias_correction(b1))
-        rmsprop = scale_by_rms(b2, self.eps, debias=True)
-        return chain(*momentum, rmsprop, scale(-self.lr))
+        rms = scale_by_max_rms(b2, self.eps) if self.amsgrad else scale_by_rms(b2, self.eps, debias=True)
+        return chain(ema(b1), bias_correction(b1), rms, scale(-self.lr))
+
+
+def _true(value: object, name: str) -> bool:
+    """AMSGrad is Adam with ``amsgrad=True``; False is plain ``Adam``."""
+    if not v.boolean(value, name):
+        raise ValueError(f"{name} must be True for AMSGrad (use Adam for amsgrad=False)")
+    return True
+
+
+@dataclass(frozen=True)
+class AMSGrad(Adam):
+    """AMSGrad (Reddi, Kale, Kumar 2018) under its own name: torch's ``Adam(amsgrad=True)``."""
+
+    _checks = {**Adam._checks, "amsgrad": _true}
+    amsgrad: bool = True
 
 
 # ----------------------------------------------------------------------------- the loop
 
 
 def run(opt: Optimizer, grad: Callable[[Array], Array], x0: Array, steps: int, *,
-        hess: Callable[[Array], Array] | None = None) -> Array:
-    """Iterates ``x_0, ..., x_steps`` of ``opt`` from ``x0``, as an array of shape ``(steps + 1, d)``."""
+        hess: Callable[[Array], Array] | None = None, lr_schedule: Callable[[int], float] | None = None,
+        project: Callable[[Array], Array] | None = None) -> Array:
+    """Iterates ``x_0, ..., x_steps`` of ``opt`` from ``x0``, as an array of shape ``(steps + 1, d)``.
+
+    ``lr_schedule(t)`` multiplies the update of step ``t = 1, 2, ...`` (torch's ``LambdaLR``); ``project`` maps each
+    new iterate onto a feasible set (projected methods, e.g. ``lambda x: np.clip(x, -1, 1)``).
+    """
     if not isinstance(opt, Optimizer):
         raise TypeError(f"opt must be an nntheory.optim optimizer (e.g. GD(lr=0.1)), got {type(opt).__name__}")
     v.function(grad, "grad", "x -> gradient array")
-    if hess is not None:
-        v.function(hess, "hess", "x -> Hessian array")
+    for f, name, what in ((hess, "hess", "x -> Hessian array"), (lr_schedule, "lr_schedule", "t -> factor"),
+                          (project, "project", "x -> x projected")):
+        if f is not None:
+            v.function(f, name, what)
     if opt.needs_hessian and hess is None:
         raise ValueError(f"{type(opt).__name__} needs the Hessian: pass hess=callable")
     steps = v.integer(steps, "steps", least=0)
@@ -371,80 +410,11 @@ def run(opt: Optimizer, grad: Callable[[Array], Array], x0: Array, steps: int, *
         for t in range(steps):
             g = v.vector(grad(x.copy()), f"grad(x) at step {t}", d)
             u, state = opt.update(g, state, None if not opt.needs_hessian else hess(x.copy()))
-            x = x + u
+            x = x + (u if lr_schedule is None else v.real(lr_schedule(t + 1), "lr_schedule(t)") * u)
+            if project is not None:
+                x = v.vector(project(x), f"project(x) at step {t + 1}", d)
             if not np.all(np.isfinite(x)):
                 raise ValueError(f"{type(opt).__name__} produced a non-finite iterate at step {t + 1} "
                                  "(diverging step size, or eps=0 with a zero gradient)")
             xs[t + 1] = x
-    return xs
-
-
-# ----------------------------------------------------------------------------- rates on quadratics
-
-
-def _mu_L(mu: float, L: float) -> tuple[float, float]:
-    """Checked ``0 < mu <= L``."""
-    mu, L = v.positive(mu, "mu"), v.positive(L, "L")
-    if mu > L:
-        raise ValueError(f"need mu <= L, got mu={mu}, L={L}")
-    return mu, L
-
-
-def polyak_parameters(mu: float, L: float) -> tuple[float, float]:
-    """Polyak's heavy-ball ``(lr, momentum)`` for eigenvalues in [mu, L]: rate (sqrt k - 1)/(sqrt k + 1)."""
-    mu, L = _mu_L(mu, L)
-    return 4 / (np.sqrt(L) + np.sqrt(mu)) ** 2, ((np.sqrt(L) - np.sqrt(mu)) / (np.sqrt(L) + np.sqrt(mu))) ** 2
-
-
-def nesterov_parameters(mu: float, L: float) -> tuple[float, float]:
-    """Nesterov's ``(lr, momentum) = (1/L, (sqrt k - 1)/(sqrt k + 1))`` for mu-strongly convex, L-smooth f."""
-    mu, L = _mu_L(mu, L)
-    return 1 / L, (np.sqrt(L) - np.sqrt(mu)) / (np.sqrt(L) + np.sqrt(mu))
-
-
-def iteration_matrix(opt: Optimizer, A: Array) -> Array:
-    """The linear map of one step of ``opt`` on ``f = x^T A x / 2``, on ``(x, state arrays)``, probed on basis vectors.
-
-    Needs a chain of linear pieces (GD, HeavyBall, Nesterov, Newton), else TypeError. GD and Newton have no
-    state (a ``(d, d)`` matrix); momentum adds its buffer ``b`` (``(2d, 2d)``).
-    """
-    if not isinstance(opt, Optimizer):
-        raise TypeError(f"opt must be an nntheory.optim optimizer, got {type(opt).__name__}")
-    A = v.matrix(A, "A", symmetric=True)
-    if not opt._tx.linear:
-        raise TypeError(f"iteration_matrix needs a linear method (GD, HeavyBall, Nesterov, Newton), got "
-                        f"{type(opt).__name__} = {opt._tx.name}")
-    d = A.shape[0]
-    template = opt._tx.init(np.zeros(d))  # a chain's state: per piece, a tuple of length-d buffers
-    n = d * (1 + sum(len(s) for s in template))
-    M = np.empty((n, n))
-    for j, e in enumerate(np.eye(n)):
-        x, *buffers = np.split(e, n // d)
-        it = iter(buffers)
-        u, new = opt._tx.update(A @ x, tuple(tuple(next(it) for _ in s) for s in template), Context(A @ x, A, 1))
-        M[:, j] = np.concatenate([x + u, *(b for s in new for b in s)])
-    return M
-
-
-def quadratic_rate(opt: Optimizer, A: Array) -> float:
-    """Asymptotic contraction factor per step on ``x^T A x / 2``: the spectral radius of ``iteration_matrix``."""
-    return float(np.abs(np.linalg.eigvals(iteration_matrix(opt, A))).max())
-
-
-def nesterov_convex(grad: Callable[[Array], Array], x0: Array, steps: int, *, lr: float) -> Array:
-    """Nesterov's method for convex f with momentum ``(k-1)/(k+2)`` (Su, Boyd, Candes 2016): iterates ``x_k``.
-
-    ``x_k = y_{k-1} - lr grad f(y_{k-1})``, ``y_k = x_k + (k - 1)/(k + 2) (x_k - x_{k-1})``, ``y_0 = x_0``.
-    (Not a chain: the gradient is taken at ``y``, and the iterates returned are the ``x``.)
-    """
-    lr = v.positive(lr, "lr")
-    v.function(grad, "grad", "x -> gradient array")
-    steps = v.integer(steps, "steps", least=0)
-    x = v.vector(x0, "x0")
-    xs = np.empty((steps + 1, x.shape[0]))
-    xs[0] = y = x
-    for k in range(1, steps + 1):
-        x_new = y - lr * v.vector(grad(y.copy()), f"grad(y) at step {k}", x.shape[0])
-        y = x_new + (k - 1) / (k + 2) * (x_new - x)
-        xs[k] = x = x_new
     return xs
