@@ -123,29 +123,38 @@ def test_sign_solution_rejects_when_lemma_does_not_apply():
 
 @pytest.fixture(scope="module")
 def digits():
-    return ag.digits_split(n_train=200, seed=0)
+    return ag.digits_split(n_train=200, n_dev=100, seed=0)
+
+
+CURVES = ("train_loss", "train_err", "dev_loss", "dev_err", "test_err")
 
 
 def test_digits_split_shapes_and_standardization(digits):
-    assert digits.X_train.shape == (200, 64) and digits.X_test.shape == (1597, 64)
+    assert digits.X_train.shape == (200, 64) and digits.X_dev.shape == (100, 64) and digits.X_test.shape == (1497, 64)
     assert digits.y_train.dtype == torch.long and set(digits.y_train.tolist()) <= set(range(10))
     m = digits.X_train.mean(0)
     assert float(m.abs().max()) < 1e-5
+    # the three sets are disjoint: no image is in two of them
+    rows = {tuple(r.tolist()) for X in (digits.X_train, digits.X_dev, digits.X_test) for r in X}
+    assert len(rows) >= 1797 - 20  # the digits data holds a few exact duplicates
     with pytest.raises(ValueError, match="n_train"):
-        ag.digits_split(n_train=5000)
+        ag.digits_split(n_train=1500, n_dev=300)
+    with pytest.raises(ValueError, match="n_dev"):
+        ag.digits_split(n_dev=0)
 
 
 def test_train_digits_is_seeded_and_learns(digits):
     a = ag.train_digits(digits, "Adam", 0.01, seed=1, epochs=3, batch_size=50)
     b = ag.train_digits(digits, "Adam", 0.01, seed=1, epochs=3, batch_size=50)
     c = ag.train_digits(digits, "Adam", 0.01, seed=2, epochs=3, batch_size=50)
-    assert isinstance(a, ag.Curves) and a == a
-    for k in ("train_loss", "train_err", "test_err"):
+    assert isinstance(a, ag.Curves)
+    for k in CURVES:
         assert getattr(a, k).shape == (4,) and getattr(a, k).dtype == np.float64
         assert np.array_equal(getattr(a, k), getattr(b, k))
+    assert a.lr_scale.shape == (3,) and np.all(a.lr_scale == 1.0)  # decay 1: a constant rate
     assert not np.array_equal(a.train_loss, c.train_loss)
     assert a.train_loss[-1] < a.train_loss[0]
-    assert np.all((a.test_err >= 0) & (a.test_err <= 1))
+    assert np.all((a.test_err >= 0) & (a.test_err <= 1)) and np.all((a.dev_err >= 0) & (a.dev_err <= 1))
     with pytest.raises(dataclasses.FrozenInstanceError):
         a.train_loss = c.train_loss
     with pytest.raises(ValueError, match="method"):
@@ -154,26 +163,46 @@ def test_train_digits_is_seeded_and_learns(digits):
         ag.train_digits(digits, "SGD", -1.0, seed=0)
 
 
-def test_run_protocol_picks_lowest_final_training_loss(digits):
-    P = ag.run_protocol(digits, {"SGD": [1e-4, 0.3]}, [0, 1], epochs=2, batch_size=50, max_extensions=0)
-    assert P.best_lr["SGD"] == min(P.grid["SGD"], key=P.grid["SGD"].get) == 0.3
+def test_dev_decay_follows_its_definition(digits):
+    # after an epoch whose dev error is no new best, the rate is multiplied by the decay factor; else it stays
+    c = ag.train_digits(digits, "SGD", 0.5, seed=0, decay=0.5, epochs=8, batch_size=50)
+    best = c.dev_err[0]
+    for k in range(1, 8):
+        improved = c.dev_err[k] < best
+        best = min(best, c.dev_err[k])
+        assert c.lr_scale[k] == c.lr_scale[k - 1] * (1.0 if improved else 0.5)
+    assert c.lr_scale[0] == 1.0 and c.lr_scale[-1] < 1.0  # it did decay in this run
+    with pytest.raises(ValueError, match="decays"):
+        ag.train_runs(digits, "SGD", [0.1], [0], decays=[1.5], epochs=1)
+    with pytest.raises(ValueError, match="decays"):
+        ag.train_runs(digits, "SGD", [0.1, 0.2], [0, 1], decays=[0.5], epochs=1)
+
+
+def test_run_protocol_picks_lowest_final_dev_error(digits):
+    P = ag.run_protocol(digits, {"SGD": [1e-4, 0.3]}, [0, 1], decays=(0.5, 1.0), epochs=2, batch_size=50,
+                        max_extensions=0)
+    assert set(P.tried["SGD"]) == {(1e-4, 0.5), (1e-4, 1.0), (0.3, 0.5), (0.3, 1.0)}
+    assert P.best["SGD"] == min(P.tried["SGD"], key=P.tried["SGD"].get) and P.best["SGD"][0] == 0.3
+    assert P.at_edge["SGD"]  # 0.3 is the largest rate tried and no extension was allowed
     assert P.curves["SGD"].test_err.shape == (2, 3)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        P.best_lr = {}
+        P.best = {}
     with pytest.raises(ValueError, match="seeds"):
-        ag.run_protocol(digits, {"SGD": [0.1]}, [], max_extensions=0)
-    with pytest.raises(ValueError, match="empty"):
-        ag.run_protocol(digits, {"SGD": []}, [0], max_extensions=0)
+        ag.run_protocol(digits, {"SGD": [0.1, 0.2]}, [], max_extensions=0)
+    with pytest.raises(ValueError, match="two rates"):
+        ag.run_protocol(digits, {"SGD": [0.1]}, [0], max_extensions=0)
+    with pytest.raises(ValueError, match="decays"):
+        ag.run_protocol(digits, {"SGD": [0.1, 0.2]}, [0], decays=(), max_extensions=0)
 
 
 @pytest.mark.parametrize("method", list(ag.METHODS))
 def test_batched_runs_equal_separate_runs(digits, method):
-    both = ag.train_runs(digits, method, [0.01, 0.05], [0, 1], epochs=2, batch_size=50)
-    for r, (lr, seed) in enumerate([(0.01, 0), (0.05, 1)]):
-        alone = ag.train_digits(digits, method, lr, seed=seed, epochs=2, batch_size=50)
+    both = ag.train_runs(digits, method, [0.01, 0.05], [0, 1], decays=[1.0, 0.5], epochs=2, batch_size=50)
+    for r, (lr, seed, d) in enumerate([(0.01, 0, 1.0), (0.05, 1, 0.5)]):
+        alone = ag.train_digits(digits, method, lr, seed=seed, decay=d, epochs=2, batch_size=50)
         np.testing.assert_allclose(both.run(r).train_loss, alone.train_loss, rtol=1e-12, atol=0)
-        np.testing.assert_array_equal(both.run(r).train_err, alone.train_err)
-        np.testing.assert_array_equal(both.run(r).test_err, alone.test_err)
+        for k in ("train_err", "dev_err", "test_err", "lr_scale"):
+            np.testing.assert_array_equal(getattr(both.run(r), k), getattr(alone, k))
 
 
 def test_train_runs_bad_input(digits):
@@ -186,20 +215,29 @@ def test_train_runs_bad_input(digits):
 
 
 def test_run_protocol_extends_the_grid_when_the_winner_is_at_an_edge(digits):
-    # with tiny rates the largest always wins, so the grid grows upward once per allowed extension
-    P = ag.run_protocol(digits, {"SGD": [1e-4, 2e-4]}, [0], epochs=1, batch_size=50, max_extensions=2)
-    assert sorted(P.grid["SGD"]) == pytest.approx([1e-4, 2e-4, 4e-4, 8e-4])
-    assert P.best_lr["SGD"] == pytest.approx(8e-4)
-    with pytest.raises(ValueError, match="two rates"):
-        ag.run_protocol(digits, {"SGD": [0.1]}, [0], epochs=1, max_extensions=1)
+    # with tiny rates the largest always wins (lowest dev loss), so the grid grows upward once per extension
+    P = ag.run_protocol(digits, {"SGD": [1e-4, 2e-4]}, [0], decays=(1.0,), epochs=1, batch_size=50, max_extensions=2)
+    assert sorted(lr for lr, _ in P.tried["SGD"]) == pytest.approx([1e-4, 2e-4, 4e-4, 8e-4])
+    assert P.best["SGD"][0] == pytest.approx(8e-4) and P.at_edge["SGD"]
+
+
+def test_power_grid():
+    assert ag.power_grid(-2, 2) == [0.25, 0.5, 1.0, 2.0, 4.0]
+    with pytest.raises(ValueError, match="k_lo <= k_hi"):
+        ag.power_grid(2, 1)
+    with pytest.raises(TypeError, match="k_lo"):
+        ag.power_grid(0.5, 2)
 
 
 TORCH = {"SGD": (torch.optim.SGD, {}), "HB": (torch.optim.SGD, {"momentum": 0.9}), "AdaGrad": (torch.optim.Adagrad, {}),
          "RMSProp": (torch.optim.RMSprop, {}), "Adam": (torch.optim.Adam, {})}
 
 
-def _torch_reference(data, method, lr, seed, epochs, batch_size):
-    """Final training loss of one run trained the plain way: an nn.Sequential in float64 and torch.optim."""
+def _torch_reference(data, method, lr, seed, epochs, batch_size, scales=None):
+    """Final training loss of one run trained the plain way: an nn.Sequential in float64 and torch.optim.
+
+    ``scales[k]`` multiplies the learning rate during epoch k + 1 (set on the param group, as a scheduler does).
+    """
     from nntheory import nets
 
     net = nets.relu_net([64, 64, 10], bias=True, seed=seed, dtype=torch.float32).double()
@@ -207,7 +245,8 @@ def _torch_reference(data, method, lr, seed, epochs, batch_size):
     opt = cls(net.parameters(), lr=lr, **kw)
     gen = torch.Generator().manual_seed(10_000 + seed)
     ce = torch.nn.functional.cross_entropy
-    for _ in range(epochs):
+    for e in range(epochs):
+        opt.param_groups[0]["lr"] = lr * (1.0 if scales is None else float(scales[e]))
         perm = torch.randperm(len(data.y_train), generator=gen)
         for k in range(0, len(perm), batch_size):
             idx = perm[k:k + batch_size]
@@ -218,17 +257,27 @@ def _torch_reference(data, method, lr, seed, epochs, batch_size):
         return float(ce(net(data.X_train), data.y_train))
 
 
+LRS = {"SGD": 0.1, "HB": 0.05, "AdaGrad": 0.05, "RMSProp": 0.003, "Adam": 0.003}
+
+
 @pytest.mark.parametrize("method", list(ag.METHODS))
 def test_train_digits_matches_torch_optim(digits, method):
     # nntheory.optim's methods on the flattened parameters reproduce torch.optim on the network itself
-    lr = {"SGD": 0.1, "HB": 0.05, "AdaGrad": 0.05, "RMSProp": 0.003, "Adam": 0.003}[method]
-    ours = ag.train_digits(digits, method, lr, seed=3, epochs=2, batch_size=50)
-    ref = _torch_reference(digits, method, lr, 3, 2, 50)
+    ours = ag.train_digits(digits, method, LRS[method], seed=3, epochs=2, batch_size=50)
+    ref = _torch_reference(digits, method, LRS[method], 3, 2, 50)
     assert ours.train_loss[-1] == pytest.approx(ref, rel=1e-10)
 
 
+@pytest.mark.parametrize("method", list(ag.METHODS))
+def test_dev_decay_is_torchs_change_of_learning_rate(digits, method):
+    ours = ag.train_digits(digits, method, 4 * LRS[method], seed=3, decay=0.3, epochs=8, batch_size=50)
+    assert ours.lr_scale[-1] < 1.0  # the schedule did act
+    ref = _torch_reference(digits, method, 4 * LRS[method], 3, 8, 50, scales=ours.lr_scale)
+    assert ours.train_loss[-1] == pytest.approx(ref, rel=1e-9)
+
+
 def test_digits_are_float64_and_methods_are_nntheory_optimizers(digits):
-    assert digits.X_train.dtype == digits.X_test.dtype == torch.float64
+    assert digits.X_train.dtype == digits.X_dev.dtype == digits.X_test.dtype == torch.float64
     for name, make in ag.METHODS.items():
         assert isinstance(make(lr=0.1), optim.Optimizer), name
     assert ag.METHODS["HB"](lr=0.1) == optim.HeavyBall(lr=0.1, momentum=0.9)
@@ -241,3 +290,15 @@ def test_train_runs_bad_types(digits):
         ag.train_runs(digits, "SGD", ["0.1"], [0], epochs=1)
     with pytest.raises(TypeError, match="batch_size"):
         ag.train_runs(digits, "SGD", [0.1], [0], epochs=1, batch_size=2.0)
+    with pytest.raises(TypeError, match="decay"):
+        ag.train_runs(digits, "SGD", [0.1], [0], decays=["0.5"], epochs=1)
+
+
+def test_tuning_mode_computes_only_the_development_curves(digits):
+    full = ag.train_runs(digits, "Adam", [0.01, 0.02], [0, 1], decays=[0.5, 1.0], epochs=3, batch_size=50)
+    dev = ag.train_runs(digits, "Adam", [0.01, 0.02], [0, 1], decays=[0.5, 1.0], epochs=3, batch_size=50, full=False)
+    for k in ("dev_loss", "dev_err", "lr_scale"):
+        np.testing.assert_array_equal(getattr(dev, k), getattr(full, k))
+    assert np.all(np.isnan(dev.train_loss)) and np.all(np.isnan(dev.test_err))
+    with pytest.raises(TypeError, match="full"):
+        ag.train_runs(digits, "Adam", [0.01], [0], epochs=1, full=1)

@@ -5,16 +5,18 @@ AdaGrad/RMSProp/Adam started at 0 reach ``sign(X^T y) / 4`` (test error ``1 - p`
 descent reaches the minimum-norm interpolant (test error 0). The objective is
 ``objectives.least_squares(X, y, mean=False)``, the error ``objectives.classification_error(X, y, w)``.
 
-Part 2: their experimental protocol -- tune the learning rate of each method on a small grid by final
-training loss, rerun the best one over several seeds, record train/test curves -- on scikit-learn's bundled
-``load_digits`` (no download), with a one-hidden-layer ReLU MLP from ``nets.relu_net``, in float64. The
-methods are ``nntheory.optim``'s optimizers; torch only computes the loss gradients (autograd).
+Part 2: their experimental protocol -- per method, an initial step size from a five-point grid of powers of
+two (extended while the best is at an edge) and a "dev-decay" step schedule (decay by a factor when the
+development-set error sets no new best), both chosen by development-set performance, then several seeds --
+on scikit-learn's bundled ``load_digits`` (no download), with a one-hidden-layer ReLU MLP from
+``nets.relu_net``, in float64. The methods are ``nntheory.optim``'s optimizers; torch only computes the loss
+gradients (autograd).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import partial
 
 import numpy as np
@@ -27,6 +29,7 @@ from nntheory.implicit_bias import min_norm_solution  # noqa: F401  (re-exported
 __all__ = [
     "WilsonData", "wilson_data", "sign_solution", "min_norm_solution", "min_norm_dual", "cosine",
     "METHODS", "DigitsSplit", "digits_split", "Curves", "train_runs", "train_digits", "Protocol", "run_protocol",
+    "power_grid",
 ]
 
 
@@ -133,45 +136,52 @@ METHODS: dict[str, Callable[..., optim.Optimizer]] = {
 
 @dataclass(frozen=True)
 class DigitsSplit:
-    """Standardized digits features (float64 tensors) and integer labels, split into train and test."""
+    """Standardized digits features (float64 tensors) and integer labels: train, development and test sets."""
 
     X_train: torch.Tensor
     y_train: torch.Tensor
+    X_dev: torch.Tensor
+    y_dev: torch.Tensor
     X_test: torch.Tensor
     y_test: torch.Tensor
 
 
-def digits_split(*, n_train: int = 600, seed: int = 0) -> DigitsSplit:
+def digits_split(*, n_train: int = 600, n_dev: int = 300, seed: int = 0) -> DigitsSplit:
     """Split scikit-learn's bundled 8x8 digits (1797 images, 10 classes) at random; standardize on train."""
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
     n_train = v.integer(n_train, "n_train", least=10)
-    if n_train >= len(y):
-        raise ValueError(f"n_train must leave a test set (< {len(y)}), got {n_train}")
+    n_dev = v.integer(n_dev, "n_dev", least=1)
+    if n_train + n_dev >= len(y):
+        raise ValueError(f"n_train + n_dev must leave a test set (< {len(y)}), got {n_train} + {n_dev}")
     perm = np.random.default_rng(v.integer(seed, "seed", least=0)).permutation(len(y))
-    tr, te = perm[:n_train], perm[n_train:]
+    tr, dv, te = perm[:n_train], perm[n_train:n_train + n_dev], perm[n_train + n_dev:]
     mean, std = X[tr].mean(axis=0), X[tr].std(axis=0)
     std[std == 0] = 1.0  # constant border pixels
     Z = torch.tensor((X - mean) / std, dtype=torch.float64)
     labels = torch.tensor(y, dtype=torch.long)
-    return DigitsSplit(Z[tr], labels[tr], Z[te], labels[te])
+    return DigitsSplit(Z[tr], labels[tr], Z[dv], labels[dv], Z[te], labels[te])
 
 
 @dataclass(frozen=True)
 class Curves:
-    """Per-epoch ``train_loss`` (mean cross-entropy on the training set), ``train_err`` and ``test_err`` (fractions).
+    """Per-epoch mean cross-entropy and error (fractions) on the sets, and the dev-decay factor of each epoch.
 
-    Shape ``(runs, epochs + 1)`` from ``train_runs``, ``(epochs + 1,)`` for one run; column 0 is the initialization.
+    Shape ``(runs, epochs + 1)`` from ``train_runs`` (column 0 is the initialization), ``(epochs + 1,)`` for one run;
+    ``lr_scale[..., k]`` is the factor multiplying the learning rate during epoch ``k + 1``.
     """
 
     train_loss: np.ndarray
     train_err: np.ndarray
+    dev_loss: np.ndarray
+    dev_err: np.ndarray
     test_err: np.ndarray
+    lr_scale: np.ndarray
 
     def run(self, r: int) -> Curves:
         """The curves of run ``r`` alone."""
-        return Curves(self.train_loss[r], self.train_err[r], self.test_err[r])
+        return Curves(*(getattr(self, f.name)[r] for f in fields(self)))
 
 
 class _MLPs:
@@ -208,122 +218,154 @@ class _MLPs:
         return params.grad.numpy()
 
     @torch.no_grad()
-    def evaluate(self, theta: np.ndarray, data: DigitsSplit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per run: mean cross-entropy and error on the training set, error on the test set."""
+    def evaluate(self, theta: np.ndarray, data: DigitsSplit, full: bool = True) -> tuple[np.ndarray, ...]:
+        """Per run: (train loss, train error, dev loss, dev error, test error); NaN but dev unless ``full``."""
         R, t = theta.shape[0], torch.from_numpy(theta)
-        out = self.logits(t, data.X_train.expand(R, -1, -1))
-        y = data.y_train.expand(R, -1)
-        loss = torch.nn.functional.cross_entropy(out.transpose(1, 2), y, reduction="none").mean(1)
-        test_out = self.logits(t, data.X_test.expand(R, -1, -1))
-        return (loss.numpy(), (out.argmax(2) != y).double().mean(1).numpy(),
-                (test_out.argmax(2) != data.y_test).double().mean(1).numpy())
+        rows = []
+        for name, X, y in (("train", data.X_train, data.y_train), ("dev", data.X_dev, data.y_dev),
+                           ("test", data.X_test, data.y_test)):
+            if not full and name != "dev":
+                rows += [np.full(R, np.nan)] * 2
+                continue
+            out, yy = self.logits(t, X.expand(R, -1, -1)), y.expand(R, -1)
+            loss = torch.nn.functional.cross_entropy(out.transpose(1, 2), yy, reduction="none").mean(1)
+            rows += [loss.numpy(), (out.argmax(2) != yy).double().mean(1).numpy()]
+        return tuple(rows[:4]) + (rows[5],)  # the test loss is not used: the test set is looked at last
 
 
-def _check_runs(method: str, lrs: Sequence[float], seeds: Sequence[int], **counts: int) -> tuple:
-    """Validated ``(lrs, seeds, counts)`` of ``train_runs``."""
+def _check_runs(method: str, lrs: Sequence[float], seeds: Sequence[int], decays: Sequence[float] | None,
+                **counts: int) -> tuple:
+    """Validated ``(lrs, seeds, decays, counts)`` of ``train_runs``."""
     v.choice(method, "method", list(METHODS))
     lrs = [v.positive(lr, "lr") for lr in lrs]
     seeds = [v.integer(s, "seed", least=0) for s in seeds]
     if len(lrs) != len(seeds) or not lrs:
         raise ValueError(f"lrs and seeds must be non-empty and of equal length, got {len(lrs)} and {len(seeds)}")
-    return lrs, seeds, {k: v.integer(c, k, least=1) for k, c in counts.items()}
+    decays = [1.0] * len(lrs) if decays is None else [v.positive(d, "decay") for d in decays]
+    if len(decays) != len(lrs) or max(decays) > 1:
+        raise ValueError(f"decays must hold one factor in (0, 1] per run, got {decays}")
+    return lrs, seeds, decays, {k: v.integer(c, k, least=1) for k, c in counts.items()}
 
 
-def train_runs(data: DigitsSplit, method: str, lrs: Sequence[float], seeds: Sequence[int], *, epochs: int = 20,
-               batch_size: int = 32, hidden: int = 64) -> Curves:
-    """Train one MLP per pair ``(lrs[r], seeds[r])`` with minibatch ``method``, all at once; per-epoch curves.
+def train_runs(data: DigitsSplit, method: str, lrs: Sequence[float], seeds: Sequence[int], *,
+               decays: Sequence[float] | None = None, epochs: int = 20, batch_size: int = 32,
+               hidden: int = 64, full: bool = True) -> Curves:
+    """Train one MLP per ``(lrs[r], seeds[r], decays[r])`` with minibatch ``method``, all at once; per-epoch curves.
 
     Run r starts from the seeded ``nets.relu_net([64, hidden, 10], bias=True, seed=seeds[r])`` (see ``_MLPs``)
-    and draws its own batch order from ``seeds[r]``; everything is computed in float64. The runs' parameters
-    are the rows of one array; one batched autograd pass gives every run's gradient (of the sum of the runs'
-    losses, so row r is run r's own gradient), and each run has its own ``nntheory.optim`` optimizer and state,
-    built with its own lr (``METHODS[method](lr=lrs[r])``), rather than one optimizer with a per-coordinate lr
-    vector: the hyper-parameters stay validated scalars and run r's update is, operation for operation, the
-    one it would take alone. So each run follows exactly the iterates it would follow alone.
+    and draws its own batch order from ``seeds[r]``; everything is in float64. One batched autograd pass gives
+    every run's gradient (of the sum of the runs' losses, so row r is run r's own), and each run has its own
+    ``METHODS[method](lr=lrs[r])`` and state, so run r takes the updates it would take alone, up to the
+    summation order of the batched products. Dev-decay (Wilson et al.): after an epoch whose development-set
+    error is no new best, run r's learning rate is multiplied by ``decays[r]`` (1: constant). The factor scales
+    the update, which is torch's change of learning rate (no method's state depends on it). With ``full=False``
+    only the development-set curves are computed (the others are NaN): all that tuning needs, at a third of the cost.
     """
-    lrs, seeds, kw = _check_runs(method, lrs, seeds, epochs=epochs, batch_size=batch_size, hidden=hidden)
+    lrs, seeds, decays, kw = _check_runs(method, lrs, seeds, decays, epochs=epochs, batch_size=batch_size,
+                                         hidden=hidden)
+    full = v.boolean(full, "full")
     mlps = _MLPs([data.X_train.shape[1], kw["hidden"], int(data.y_train.max()) + 1], seeds)
     opts = [METHODS[method](lr=lr) for lr in lrs]
     theta = mlps.theta0.copy()
     states = [opt.init(row) for opt, row in zip(opts, theta)]
     gens = [torch.Generator().manual_seed(10_000 + seed) for seed in seeds]
-    n, B = len(data.y_train), kw["batch_size"]
-    rows = [mlps.evaluate(theta, data)]
+    n, B, R = len(data.y_train), kw["batch_size"], len(lrs)
+    rows, scales = [mlps.evaluate(theta, data, full)], []
+    scale, best = np.ones(R), rows[0][3].copy()
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # nets this small run fastest, and least disturbed by other jobs, on one thread
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # a diverging lr gives non-finite curves, not warnings
             for _ in range(kw["epochs"]):
+                scales.append(scale.copy())
                 perms = torch.stack([torch.randperm(n, generator=g) for g in gens])
                 for k in range(0, n, B):
                     idx = perms[:, k:k + B]  # (R, B): each run its own batch
                     grads = mlps.gradients(theta, data.X_train[idx], data.y_train[idx])
                     for r, opt in enumerate(opts):
                         u, states[r] = opt.update(grads[r], states[r])
-                        theta[r] += u
-                rows.append(mlps.evaluate(theta, data))
+                        theta[r] += scale[r] * u
+                rows.append(mlps.evaluate(theta, data, full))
+                improved = rows[-1][3] < best
+                best = np.where(improved, rows[-1][3], best)
+                scale = np.where(improved, scale, scale * np.array(decays))
     finally:
         torch.set_num_threads(threads)
-    return Curves(*(np.stack(c, axis=1) for c in zip(*rows)))
+    return Curves(*(np.stack(c, axis=1) for c in zip(*rows)), np.stack(scales, axis=1))
 
 
-def train_digits(data: DigitsSplit, method: str, lr: float, *, seed: int, epochs: int = 20,
+def train_digits(data: DigitsSplit, method: str, lr: float, *, seed: int, decay: float = 1.0, epochs: int = 20,
                  batch_size: int = 32, hidden: int = 64) -> Curves:
     """One run of ``train_runs``: curves of length ``epochs + 1`` for ``method`` at step ``lr`` from ``seed``."""
-    return train_runs(data, method, [lr], [seed], epochs=epochs, batch_size=batch_size, hidden=hidden).run(0)
+    return train_runs(data, method, [lr], [seed], decays=[decay], epochs=epochs, batch_size=batch_size,
+                      hidden=hidden).run(0)
+
+
+def power_grid(k_lo: int, k_hi: int) -> list[float]:
+    """The step sizes ``2^k`` for ``k = k_lo, ..., k_hi`` (Wilson et al. tune on five consecutive powers of two)."""
+    k_lo, k_hi = v.integer(k_lo, "k_lo"), v.integer(k_hi, "k_hi")
+    if k_hi < k_lo:
+        raise ValueError(f"need k_lo <= k_hi, got {k_lo} > {k_hi}")
+    return [2.0**k for k in range(k_lo, k_hi + 1)]
 
 
 @dataclass(frozen=True)
 class Protocol:
-    """Outcome of ``run_protocol``: the lr grid's final training losses, the chosen lrs, and the seeds' curves."""
+    """Outcome of ``run_protocol``: every setting tried, the chosen one, whether it sat at a grid edge, the curves."""
 
-    grid: dict[str, dict[float, float]]          # method -> lr -> final training loss (tuning seed)
-    best_lr: dict[str, float]                    # method -> lr with the smallest final training loss
-    curves: dict[str, Curves]                    # method -> curves of shape (seeds, epochs + 1)
+    tried: dict[str, dict[tuple[float, float], tuple[float, float]]]  # method -> (lr, decay) -> final (dev err, loss)
+    best: dict[str, tuple[float, float]]                             # method -> chosen (lr, decay)
+    at_edge: dict[str, bool]                                         # chosen lr still the grid's smallest/largest
+    curves: dict[str, Curves]                                        # method -> curves of shape (seeds, epochs + 1)
 
 
-def _tune(data: DigitsSplit, method: str, grid_lrs: Sequence[float], seed: int, max_extensions: int,
-          kw: dict) -> tuple[dict[float, float], float]:
-    """The tried rates' final training losses on ``seed`` and the winner, extending the grid at an edge."""
-    todo = sorted({v.positive(lr, "lr") for lr in grid_lrs})
-    if not todo:
-        raise ValueError(f"the lr grid of {method!r} is empty")
-    if max_extensions and len(todo) < 2:
-        raise ValueError(f"the lr grid of {method!r} needs two rates to be extended (or max_extensions=0)")
-    tried: dict[float, float] = {}
+def _tune(data: DigitsSplit, method: str, grid: Sequence[float], decays: Sequence[float], seed: int,
+          max_extensions: int, kw: dict) -> tuple[dict, tuple[float, float], bool]:
+    """Every (lr, decay) tried on ``seed`` with its final dev (error, loss); the winner; whether it is at an edge."""
+    todo = sorted({v.positive(lr, "lr") for lr in grid})
+    if len(todo) < 2:
+        raise ValueError(f"the lr grid of {method!r} needs at least two rates, got {list(grid)}")
+    tried: dict[tuple[float, float], tuple[float, float]] = {}
     for extension in range(max_extensions + 1):
-        tuning = train_runs(data, method, todo, [seed] * len(todo), **kw)
-        tried.update({lr: float(loss) for lr, loss in zip(todo, tuning.train_loss[:, -1])})
-        finite = {lr: loss for lr, loss in sorted(tried.items()) if np.isfinite(loss)}
+        pairs = [(lr, d) for lr in todo for d in decays]
+        c = train_runs(data, method, [p[0] for p in pairs], [seed] * len(pairs), decays=[p[1] for p in pairs],
+                       full=False, **kw)
+        tried.update({p: (float(e), float(l)) for p, e, l in zip(pairs, c.dev_err[:, -1], c.dev_loss[:, -1])})
+        finite = {p: s for p, s in sorted(tried.items()) if np.isfinite(s[1])}
         if not finite:
-            raise ValueError(f"every lr in the grid of {method!r} diverged: {tried}")
-        winner = min(finite, key=finite.get)  # the first minimum in ascending order: ties go to the smaller lr
-        rates = sorted(tried)
-        if extension == max_extensions or rates[0] < winner < rates[-1]:
+            raise ValueError(f"every setting of {method!r} diverged: {tried}")
+        winner = min(finite, key=finite.get)  # lowest dev error, then lowest dev loss; ties: smaller lr, decay
+        rates = sorted({p[0] for p in tried})
+        edge = winner[0] in (rates[0], rates[-1])
+        if not edge or extension == max_extensions:
             break
-        new = rates[-1] ** 2 / rates[-2] if winner == rates[-1] else rates[0] ** 2 / rates[1]
-        todo = [float(f"{new:.12g}")]  # 0.3 * 3 is 0.9, not 0.8999999999999999
-    return dict(sorted(tried.items())), winner
+        step = rates[-1] / rates[-2] if winner[0] == rates[-1] else rates[0] / rates[1]
+        todo = [float(f"{winner[0] * step:.12g}")]
+    return dict(sorted(tried.items())), winner, edge
 
 
-def run_protocol(data: DigitsSplit, lrs: dict[str, Sequence[float]], seeds: Sequence[int], *, epochs: int = 20,
-                 batch_size: int = 32, hidden: int = 64, max_extensions: int = 2) -> Protocol:
-    """Wilson et al.'s protocol: per method, pick the lr with the lowest final training loss on ``seeds[0]``,
-    then train with it on every seed.
+def run_protocol(data: DigitsSplit, grids: dict[str, Sequence[float]], seeds: Sequence[int], *,
+                 decays: Sequence[float] = (0.5, 1.0), epochs: int = 20, batch_size: int = 32, hidden: int = 64,
+                 max_extensions: int = 4) -> Protocol:
+    """Wilson et al.'s protocol: per method, choose (lr, dev-decay factor) on ``seeds[0]``, then train every seed.
 
-    If the winner is the largest (smallest) rate tried, the grid grows by one more rate beyond it, spaced like
-    the grid's last (first) two rates, up to ``max_extensions`` times. A diverged run (non-finite final loss)
-    never wins; ties go to the smaller rate.
+    The choice minimizes the final development-set error (ties: the final development loss) over the lr grid
+    times ``decays``; while the winner's lr is the largest (smallest) tried, the grid grows by one more rate,
+    spaced like its last (first) two, up to ``max_extensions`` times. A diverged run never wins.
     """
     seeds = [v.integer(s, "seed", least=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must list at least one seed")
-    if not lrs:
-        raise ValueError("lrs must map at least one method to its grid of learning rates")
+    if not grids:
+        raise ValueError("grids must map at least one method to its grid of learning rates")
+    decays = [v.positive(d, "decay") for d in decays]
+    if not decays or max(decays) > 1:
+        raise ValueError(f"decays must be factors in (0, 1], got {decays}")
     max_extensions = v.integer(max_extensions, "max_extensions", least=0)
     kw = dict(epochs=epochs, batch_size=batch_size, hidden=hidden)
-    grid, best, curves = {}, {}, {}
-    for method, grid_lrs in lrs.items():
-        grid[method], best[method] = _tune(data, method, grid_lrs, seeds[0], max_extensions, kw)
-        curves[method] = train_runs(data, method, [best[method]] * len(seeds), seeds, **kw)
-    return Protocol(grid, best, curves)
+    tried, best, edge, curves = {}, {}, {}, {}
+    for method, grid in grids.items():
+        tried[method], best[method], edge[method] = _tune(data, method, grid, decays, seeds[0], max_extensions, kw)
+        lr, d = best[method]
+        curves[method] = train_runs(data, method, [lr] * len(seeds), seeds, decays=[d] * len(seeds), **kw)
+    return Protocol(tried, best, edge, curves)
