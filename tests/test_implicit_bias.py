@@ -157,3 +157,96 @@ def test_inputs_are_converted_to_float64_arrays():
     np.testing.assert_allclose(w, [1.0, 2.0, 0.0])
     flow = ib.least_squares_flow(X, [1, 2], [0, 0, 0], [0, 1])
     assert flow.dtype == np.float64 and flow.shape == (2, 3)
+
+
+def test_lazy_gd_records_kernel_and_allows_uncentred_start():
+    X = np.linspace(-2, 2, 5)[:, None]
+    y = np.sin(2 * X[:, 0])
+    w0 = ib.centred_init(1, 8, seed=0)
+    J0 = ib.centred_jacobian(w0, X)
+    lam = np.linalg.eigvalsh(J0 @ J0.T / 5)
+    run = ib.lazy_gd(X, y, w0, 8.0, 1 / (lam[-1] * 64), 50)
+    assert run.kernel_eig.shape == (51, 2)
+    np.testing.assert_allclose(run.kernel_eig[0], [lam[0], lam[-1]], rtol=1e-12)
+    assert np.all(run.kernel_eig[:, 0] <= run.kernel_eig[:, 1])
+    unc = w0.copy()
+    unc[unc.size // 2:] = 0.0
+    r = ib.lazy_gd(X, y, unc, 8.0, 1 / (lam[-1] * 64), 200, centred=False)
+    assert r.risk[-1] < r.risk[0]
+    # at step 0 the linearised model equals the model, also for an uncentred start
+    assert r.risk_lin[0] == pytest.approx(r.risk[0])
+    with pytest.raises(ValueError, match="centred=False"):
+        ib.lazy_gd(X, y, unc, 8.0, 0.01, 5)
+    with pytest.raises(TypeError, match="centred must be"):
+        ib.lazy_gd(X, y, w0, 8.0, 0.01, 5, centred=1)
+
+
+# ----------------------------------------------------------------------------- diagonal linear networks
+
+
+def _sparse(seed=0, n=10, d=30):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    b = np.zeros(d)
+    b[[2, 17]] = [1.2, -0.8]
+    return X, X @ b, b
+
+
+def test_min_l1_solution_recovers_a_sparse_vector():
+    X, y, b = _sparse()
+    np.testing.assert_allclose(ib.min_l1_solution(X, y), b, atol=1e-9)
+    with pytest.raises(ValueError, match="no solution"):
+        ib.min_l1_solution(np.vstack([X[0], X[0]]), np.array([1.0, 2.0]))
+
+
+def test_hyperbolic_potential_small_and_large_arguments():
+    assert ib.hyperbolic_potential(np.zeros(3), 1.0) == 0.0
+    z = np.array([1e-3, -2e-3])
+    assert ib.hyperbolic_potential(z, 1.0) == pytest.approx(np.sum(z**2) / 4, rel=1e-5)
+    # q(z) = |z| log|z| - |z| + 2 + o(1) for large |z|
+    big = 1e6
+    assert ib.hyperbolic_potential(np.array([big]), 1.0) == pytest.approx(big * np.log(big) - big + 2, rel=1e-9)
+    with pytest.raises(ValueError, match="alpha must be > 0"):
+        ib.hyperbolic_potential(z, 0.0)
+
+
+@pytest.mark.parametrize("alpha", [1e-3, 0.1, 1.0, 30.0])
+def test_diagonal_limit_is_the_constrained_minimiser(alpha):
+    X, y, _ = _sparse(1)
+    beta = ib.diagonal_limit(X, y, alpha)
+    np.testing.assert_allclose(X @ beta, y, atol=1e-10)
+    # optimality: grad Q = arcsinh(beta / (2 alpha^2)) lies in the row space of X
+    g = np.arcsinh(beta / (2 * alpha**2))
+    assert ib.span_residual(X, g) < 1e-8 * max(1.0, np.linalg.norm(g))
+    # and Q is smaller than at other interpolants
+    null = np.linalg.svd(X)[2][X.shape[0]:]
+    for z in np.random.default_rng(0).normal(size=(5, null.shape[0])):
+        assert ib.hyperbolic_potential(beta, alpha) <= ib.hyperbolic_potential(beta + 1e-2 * z @ null, alpha)
+
+
+def test_diagonal_limit_ends_and_gd():
+    X, y, b = _sparse(2)
+    np.testing.assert_allclose(ib.diagonal_limit(X, y, 100.0), ib.min_norm_solution(X, y), atol=1e-8)
+    l1 = np.abs(ib.min_l1_solution(X, y)).sum()
+    assert np.abs(ib.diagonal_limit(X, y, 1e-4)).sum() < np.abs(ib.diagonal_limit(X, y, 1e-2)).sum()
+    assert np.abs(ib.diagonal_limit(X, y, 1e-4)).sum() < 1.05 * l1
+    lmax = np.linalg.eigvalsh(X.T @ X / len(y))[-1]
+    alphas = np.array([0.5, 2.0])
+    run = ib.diagonal_gd(X, y, alphas, 0.1 / (8 * lmax * (alphas**2 + 1.2)), 20000)
+    assert run.beta.shape == (2, X.shape[1]) and run.residual.shape == run.movement.shape == (2,)
+    assert np.all(run.residual < 1e-8)
+    for i, a in enumerate(alphas):
+        np.testing.assert_allclose(run.beta[i], ib.diagonal_limit(X, y, a), atol=1e-3)
+    assert np.all(ib.diagonal_gd(X, y, alphas, 0.1, 0).beta == 0.0)
+
+
+def test_diagonal_bad_input():
+    X, y, _ = _sparse()
+    with pytest.raises(ValueError, match="alphas must be > 0"):
+        ib.diagonal_gd(X, y, [1.0, -1.0], 0.1, 5)
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        ib.diagonal_gd(X, y, [1.0], 0.0, 5)
+    with pytest.raises(ValueError, match="diverged"), np.errstate(over="ignore", invalid="ignore"):
+        ib.diagonal_gd(X, y, [10.0], 10.0, 50)
+    with pytest.raises(ValueError, match="y must have shape"):
+        ib.diagonal_limit(X, y[:3], 1.0)

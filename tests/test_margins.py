@@ -203,3 +203,20 @@ def test_decision_grid():
         mg.decision_grid([torch.ones(4, 2), torch.ones(1, 3)], -1.0, 1.0)
     with pytest.raises(TypeError, match="non-empty list"):
         mg.decision_grid(torch.ones(1, 2), -1.0, 1.0)
+
+
+def test_margin_gd_time_and_adaptive_step():
+    X, y = _ring(16)
+    run = mg.margin_gd(nets.relu_net([2, 8, 8, 1], seed=1), X, y, 0.3, 20)
+    np.testing.assert_allclose(run.time, 0.3 * np.arange(21))
+    net = nets.relu_net([2, 8, 8, 1], seed=1)
+    mg.margin_gd(net, X, y, 0.3, 300)                       # into the small-loss regime first
+    ad = mg.margin_gd(net, X, y, 0.02, 100, adaptive=True)
+    assert np.all(np.diff(ad.time) > 0)
+    # to first order every step lowers log R by lr (a ReLU switching pattern can cost a few per cent)
+    drops = -np.diff(np.log(ad.loss))
+    assert np.mean(drops) == pytest.approx(0.02, rel=0.05) and np.all(np.abs(drops / 0.02 - 1) < 0.25)
+    growth = ad.layer_sq - ad.layer_sq[0]
+    np.testing.assert_allclose(growth[:, :-1] - growth[:, 1:], ad.drift_bound, atol=1e-9)
+    with pytest.raises(TypeError, match="adaptive must be"):
+        mg.margin_gd(net, X, y, 0.1, 2, adaptive="yes")

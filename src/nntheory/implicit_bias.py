@@ -4,7 +4,10 @@
   closed form, and its limit, the minimum-norm interpolant plus the start's null-space part
   (gradient *descent* on it is ``optim.run(optim.GD(lr), objectives.least_squares(X, y).grad, ...)``);
 * lazy training: a centred two-layer tanh model ``alpha * h(w, x)`` with ``h(w0, .) = 0``, trained
-  by gradient descent next to its linearisation at ``w0``.
+  by gradient descent next to its linearisation at ``w0``;
+* a diagonal linear network ``beta = u*u - v*v`` from ``u = v = alpha``: gradient descent, and the
+  minimiser of Woodworth et al.'s potential ``Q_alpha`` over the interpolants (between the minimum
+  l2 and the minimum l1 interpolant, ``min_l1_solution``).
 
 Margins (logistic loss, SVM, homogeneous nets) are in ``margins``.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from scipy.optimize import linprog
 
 from . import _validate as v
 
@@ -26,6 +31,11 @@ __all__ = [
     "centred_jacobian",
     "LazyRun",
     "lazy_gd",
+    "min_l1_solution",
+    "hyperbolic_potential",
+    "diagonal_limit",
+    "DiagonalRun",
+    "diagonal_gd",
 ]
 
 
@@ -136,36 +146,127 @@ class LazyRun:
     risk_lin: np.ndarray  # risk of the linearised model at u_k
     movement: np.ndarray  # ||w_k - w0||
     dist_lin: np.ndarray  # ||w_k - u_k||
+    kernel_eig: np.ndarray  # (steps+1, 2): smallest and largest eigenvalue of K(w_k) = J(w_k) J(w_k)^T / n
     w: np.ndarray  # final parameters of the model
     u: np.ndarray  # final parameters of the linearised model
 
 
-def lazy_gd(X: object, y: object, w0: object, alpha: float, lr: float, steps: int) -> LazyRun:
+def lazy_gd(X: object, y: object, w0: object, alpha: float, lr: float, steps: int, *,
+            centred: bool = True) -> LazyRun:
     """GD on ``||alpha h(w) - y||^2/(2n)`` and, with the same step, on its linearisation at ``w0``.
 
-    The linearised model is ``alpha J0 (u - w0)`` (``h(w0) = 0`` is required: a centred start).
+    The linearised model is ``alpha (h(w0) + J0 (u - w0))``. By default ``h(w0) = 0`` is required (a
+    centred start, see :func:`centred_init`); ``centred=False`` allows any start.
     """
     A, b = v.data(X, y)
     w = v.array(w0, "w0", ndim=1)
     alpha, lr, steps = v.positive(alpha, "alpha"), v.positive(lr, "lr"), v.integer(steps, "steps", least=0)
     h0 = centred_model(w, A)
-    if np.max(np.abs(h0)) > 1e-12:
+    if v.boolean(centred, "centred") and np.max(np.abs(h0)) > 1e-12:
         raise ValueError(f"w0 must be a centred start with h(w0, x) = 0 (got max |h| = {np.max(np.abs(h0)):.3g}); "
-                         "use centred_init")
+                         "use centred_init, or pass centred=False")
     n = len(b)
     start, u = w.copy(), w.copy()
     J0 = centred_jacobian(start, A)
     risk, risk_lin, movement, dist = (np.empty(steps + 1) for _ in range(4))
+    eig = np.empty((steps + 1, 2))
     for k in range(steps + 1):
+        J = centred_jacobian(w, A)
         with np.errstate(over="ignore", invalid="ignore"):
             r = alpha * centred_model(w, A) - b
-            rl = alpha * (J0 @ (u - start)) - b
+            rl = alpha * (h0 + J0 @ (u - start)) - b
             risk[k], risk_lin[k] = r @ r / (2 * n), rl @ rl / (2 * n)
         if not (np.isfinite(risk[k]) and np.isfinite(risk_lin[k]) and risk[k] < 1e100):
             raise ValueError(f"gradient descent diverged (lr={lr} too large for alpha={alpha}); "
                              "use lr ~ 1/(alpha^2 lambda_max)")
         movement[k], dist[k] = np.linalg.norm(w - start), np.linalg.norm(w - u)
+        lam = np.linalg.eigvalsh(J @ J.T / n)
+        eig[k] = lam[0], lam[-1]
         if k < steps:
-            w = w - lr * alpha * (centred_jacobian(w, A).T @ r) / n
+            w = w - lr * alpha * (J.T @ r) / n
             u = u - lr * alpha * (J0.T @ rl) / n
-    return LazyRun(lr * np.arange(steps + 1), risk, risk_lin, movement, dist, w, u)
+    return LazyRun(lr * np.arange(steps + 1), risk, risk_lin, movement, dist, eig, w, u)
+
+
+# ---------------------------------------------------------------------------------------------
+# diagonal linear networks (Woodworth et al. 2020): <u*u - v*v, x>, from u = v = alpha
+
+
+def min_l1_solution(X: object, y: object) -> np.ndarray:
+    """``argmin ||beta||_1 s.t. X beta = y`` (basis pursuit), as a linear program in ``beta = p - m``, ``p, m >= 0``."""
+    A, b = v.data(X, y)
+    d = A.shape[1]
+    res = linprog(np.ones(2 * d), A_eq=np.hstack([A, -A]), b_eq=b, bounds=[(0, None)] * (2 * d), method="highs")
+    if res.status != 0:
+        raise ValueError(f"X beta = y has no solution (linprog: {res.message})")
+    return res.x[:d] - res.x[d:]
+
+
+def hyperbolic_potential(beta: object, alpha: float) -> float:
+    """``Q_alpha(beta) = alpha^2 sum_i q(beta_i / alpha^2)`` with ``q(z) = 2 - sqrt(4 + z^2) + z arcsinh(z / 2)``."""
+    z = v.array(beta, "beta", ndim=1) / v.positive(alpha, "alpha") ** 2
+    return float(alpha**2 * np.sum(2 - np.sqrt(4 + z**2) + z * np.arcsinh(z / 2)))
+
+
+def diagonal_limit(X: object, y: object, alpha: float, *, tol: float = 1e-12) -> np.ndarray:
+    """``argmin Q_alpha(beta) s.t. X beta = y``, by Newton's method on the concave dual.
+
+    The minimiser has ``q'(beta_i / alpha^2) = arcsinh(beta_i / (2 alpha^2)) = (X^T mu)_i``, i.e.
+    ``beta = 2 alpha^2 sinh(X^T mu)``, with ``mu`` the maximiser of ``<mu, y> - 2 alpha^2 sum cosh(X^T mu)``.
+    """
+    A, b = v.data(X, y)
+    a2 = v.positive(alpha, "alpha") ** 2
+    mu = np.zeros(A.shape[0])
+
+    def dual(m: np.ndarray) -> float:  # 2 a2 sum (cosh z - 1) - <m, b>; cosh z - 1 = 2 sinh(z/2)^2 cancels nothing
+        with np.errstate(over="ignore"):
+            return float(4 * a2 * (np.sinh(A.T @ m / 2) ** 2).sum() - m @ b)
+
+    for _ in range(200):
+        z = A.T @ mu
+        grad = A @ (2 * a2 * np.sinh(z)) - b
+        if np.linalg.norm(grad) <= v.positive(tol, "tol") * max(1.0, np.linalg.norm(b)):
+            return 2 * a2 * np.sinh(z)
+        step = np.linalg.solve((A * (2 * a2 * np.cosh(z))) @ A.T, grad)
+        t, here = 1.0, dual(mu)
+        slack = 64 * np.finfo(float).eps * (abs(here) + abs(mu @ b))  # Armijo's test up to round-off in the values
+        while dual(mu - t * step) > here - 0.25 * t * (grad @ step) + slack and t > 1e-12:
+            t /= 2
+        mu = mu - t * step
+    raise RuntimeError(f"Newton's method did not converge for alpha={alpha} (residual {np.linalg.norm(grad):.3g})")
+
+
+@dataclass(frozen=True)
+class DiagonalRun:
+    """Record of :func:`diagonal_gd`, one row per scale ``alpha``."""
+
+    beta: np.ndarray  # (len(alphas), d): the predictor u*u - v*v after the last step
+    residual: np.ndarray  # ||X beta - y|| after the last step
+    movement: np.ndarray  # ||(u, v) - (alpha, alpha)||: how far the parameters moved
+
+
+def diagonal_gd(X: object, y: object, alphas: object, lr: object, steps: int) -> DiagonalRun:
+    """GD on ``||X (u*u - v*v) - y||^2 / (2n)`` from ``u = v = alpha`` (all ones times alpha), for each alpha at once.
+
+    ``lr`` is one step size or one per alpha.
+    """
+    A, b = v.data(X, y)
+    a = v.vector(alphas, "alphas")
+    if np.any(a <= 0):
+        raise ValueError(f"alphas must be > 0, got {a}")
+    steps_ = v.integer(steps, "steps", least=0)
+    eta = np.broadcast_to(v.array(lr, "lr"), a.shape).astype(float)[:, None]
+    if np.any(eta <= 0):
+        raise ValueError(f"lr must be > 0, got {lr}")
+    n, d = A.shape
+    u = np.outer(a, np.ones(d))
+    w = u.copy()
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is detected below
+        for _ in range(steps_):
+            g = ((u * u - w * w) @ A.T - b) @ A / n  # gradient of the risk in beta
+            u, w = u - eta * 2 * u * g, w + eta * 2 * w * g
+    if not np.all(np.isfinite(u)) or not np.all(np.isfinite(w)):
+        raise ValueError("gradient descent diverged; use a smaller lr")
+    beta = u * u - w * w
+    move = np.sqrt(((u - a[:, None]) ** 2).sum(1) + ((w - a[:, None]) ** 2).sum(1))
+    return DiagonalRun(beta, np.linalg.norm(beta @ A.T - b, axis=1), move)

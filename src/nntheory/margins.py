@@ -176,28 +176,41 @@ class MarginRun:
     margin: np.ndarray  # normalized margin min_i y_i f(x_i) / ||theta||^L
     smoothed: np.ndarray  # smoothed margin
     layer_sq: np.ndarray  # (steps+1, L) squared Frobenius norms ||W_i||^2
-    drift_bound: np.ndarray  # lr^2 * sum_k (||g_i||^2 - ||g_{i+1}||^2), shape (steps+1, L-1)
+    drift_bound: np.ndarray  # sum_k lr_k^2 (||g_i||^2 - ||g_{i+1}||^2), shape (steps+1, L-1)
     flow_derivative: dict[int, float]  # <grad smoothed, -grad R> at the checked steps
     snapshots: dict[int, list[torch.Tensor]]  # parameters at the requested steps
+    time: np.ndarray  # sum of the steps taken so far, lr_0 + ... + lr_{k-1} (k * lr for a constant step)
+
+
+def _record(run: dict, k: int, q: torch.Tensor, sq: torch.Tensor, risk: torch.Tensor, L: int,
+            params: list[torch.Tensor]) -> None:
+    """Store the loss, both margins and the layer norms after k steps."""
+    run["loss"][k], run["margin"][k] = float(risk), float(q.min() / sq ** (L / 2))
+    run["smoothed"][k] = float(_smoothed(q, sq, L))
+    run["layer_sq"][k] = [float((p * p).sum()) for p in params]
 
 
 def margin_gd(net: nn.Sequential, X: object, y: object, lr: float, steps: int, *,
-              snapshots: Sequence[int] = (), derivative_every: int = 0) -> MarginRun:
+              snapshots: Sequence[int] = (), derivative_every: int = 0, adaptive: bool = False) -> MarginRun:
     """GD on the mean logistic risk of a bias-free ReLU net (in place); records margins and layer norms.
 
     ``derivative_every = k > 0`` also records the flow derivative ``<grad smoothed margin, -grad R>``
     every k steps (autograd; positive along gradient flow once ``n R < log 2``, Lyu & Li).
+    ``adaptive=True`` takes the step ``lr_k = lr * R / ||grad R||^2`` instead of ``lr``, so that to first
+    order every step lowers ``log R`` by ``lr``: a loss-based step (allowed by Lyu & Li's gradient-descent
+    theorem), which reaches tiny losses, and so the late regime of the flow, in few steps.
     """
     net, Xt, yt, L = _net_data(net, X, y)
     lr, steps = v.positive(lr, "lr"), v.integer(steps, "steps", least=0)
     every = v.integer(derivative_every, "derivative_every", least=0)
+    adaptive = v.boolean(adaptive, "adaptive")
     wanted = set(v.int_list(snapshots, "snapshots", least=0))
     if any(s > steps for s in wanted):
         raise ValueError(f"snapshots must be steps between 0 and steps={steps}, got {sorted(wanted)}")
     params = [m.weight for m in nets.linear_layers(net)]
-    n = Xt.shape[0]
-    loss, margin, smooth = (np.empty(steps + 1) for _ in range(3))
-    layer_sq, drift = np.empty((steps + 1, L)), np.zeros((steps + 1, L - 1))
+    run = {k: np.empty(steps + 1) for k in ("loss", "margin", "smoothed", "time")}
+    run["layer_sq"], drift = np.empty((steps + 1, L)), np.zeros((steps + 1, L - 1))
+    run["time"][0] = 0.0
     deriv: dict[int, float] = {}
     snaps: dict[int, list[torch.Tensor]] = {}
     for k in range(steps + 1):
@@ -209,18 +222,19 @@ def margin_gd(net: nn.Sequential, X: object, y: object, lr: float, steps: int, *
                 sgrads = torch.autograd.grad(_smoothed(q, sq, L), params)
                 deriv[k] = float(-sum((a * b).sum() for a, b in zip(sgrads, grads)))
         with torch.no_grad():
-            loss[k], margin[k] = float(risk), float(q.min() / sq ** (L / 2))
-            smooth[k] = float(_smoothed(q, sq, L))
-            layer_sq[k] = [float((p * p).sum()) for p in params]
+            _record(run, k, q, sq, risk, L, params)
             if k in wanted:
                 snaps[k] = [p.detach().clone() for p in params]
             if k < steps:
                 g2 = np.array([float((g * g).sum()) for g in grads])
-                drift[k + 1] = drift[k] + lr**2 * (g2[:-1] - g2[1:])
-                torch._foreach_add_(params, list(grads), alpha=-lr)
-    if not np.all(np.isfinite(loss)):
+                step = lr * float(risk) / g2.sum() if adaptive else lr
+                drift[k + 1] = drift[k] + step**2 * (g2[:-1] - g2[1:])
+                run["time"][k + 1] = run["time"][k] + step
+                torch._foreach_add_(params, list(grads), alpha=-step)
+    if not np.all(np.isfinite(run["loss"])):
         raise ValueError(f"gradient descent diverged with lr={lr}; use a smaller step")
-    return MarginRun(loss, margin, smooth, layer_sq, drift, deriv, snaps)
+    return MarginRun(run["loss"], run["margin"], run["smoothed"], run["layer_sq"], drift, deriv, snaps,
+                     run["time"])
 
 
 def decision_grid(weights: Sequence[torch.Tensor], lo: float, hi: float,
