@@ -128,6 +128,12 @@ class LatexReading(SphinxPostTransform):
             if section is None:
                 continue
             number = secnumbers.get(docname, {}).get("")
+            if _holds_bibliography(section):
+                # the bibliography: LaTeX's thebibliography makes its own unnumbered chapter and contents line
+                for child in list(section.children):
+                    if not _holds_bibliography(child):
+                        section.remove(child)
+                continue
             if number:
                 holder.insert(holder.index(section), nodes.raw("", f"\\setcounter{{chapter}}{{{number[0] - 1}}}\n",
                                                                format="latex"))
@@ -136,6 +142,18 @@ class LatexReading(SphinxPostTransform):
                 section.replace(section[0], nodes.raw(
                     "", f"\\chapter*{{{_tex(title)}}}\\addcontentsline{{toc}}{{chapter}}{{{_tex(title)}}}"
                         f"\\markboth{{{_tex(title)}}}{{{_tex(title)}}}\n", format="latex"))
+
+
+def _holds_bibliography(node: nodes.Node) -> bool:
+    """Whether ``node`` holds a bibliography (sphinxcontrib-bibtex's node, or the citations it becomes)."""
+    from sphinxcontrib.bibtex.nodes import bibliography
+
+    return any(True for _ in node.findall(lambda n: isinstance(n, (bibliography, nodes.citation))))
+
+
+def _no_domain_indices(app: Sphinx, config) -> None:
+    """No "Proof Index" chapter in the PDFs (sphinx-proof's domain index): theorems are numbered by chapter."""
+    config.latex_domain_indices = False
 
 
 def _tex(text: str) -> str:
@@ -182,6 +200,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("nntheory_pdf_dir", "_build/latex", "html")
     LaTeXBuilder.assemble_doctree = _assemble_with_bibliography
     app.connect("env-updated", _documents)
+    app.connect("config-inited", _no_domain_indices)
     app.add_post_transform(LatexReading)
     app.connect("html-page-context", _pdf_button, priority=600)
     app.connect("build-finished", _copy_pdfs)
