@@ -160,7 +160,9 @@ return Array.from(document.images).map(img => {
 MATH = """
 const maths = Array.from(document.querySelectorAll('.math'));
 const unrendered = maths.filter(m => !m.querySelector('mjx-container') && !m.closest('mjx-container'));
-const text = document.body.innerText;
+const copy = (document.querySelector('article') || document.body).cloneNode(true);
+copy.querySelectorAll('script, style, mjx-container, pre, code').forEach(e => e.remove());
+const text = copy.textContent;  // collapsed notes and solutions too (innerText would skip them)
 const raw = (text.match(/\\\\(begin|frac|mathbb|cd|sd|ip|norm|relu)\\b|\\$\\$/g) || []).slice(0, 5);
 return [maths.length, document.querySelectorAll('mjx-container').length,
         unrendered.slice(0, 3).map(m => m.textContent.slice(0, 60)), raw];

@@ -76,3 +76,42 @@ def test_bundle_requirements_pin_the_build_environment():
     assert f"numpy=={md.version('numpy')}" in req
     assert any(r.startswith("torch==") and "+" not in r for r in req)
     assert req[-1] == "./nntheory-9.9.9-py3-none-any.whl"
+
+
+def _prose_lines(text: str):
+    """(line number, line) of a MyST chapter's prose: outside code cells, code fences and $$ blocks.
+
+    Directive fences other than code cells (```{prf:theorem}, ```{exercise}, ...) hold prose: only their
+    fence lines are skipped.
+    """
+    stack: list[bool] = []  # open ``` fences: True for code, False for a directive holding prose
+    display = False
+    for i, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            if stripped.rstrip("`") == "" and stack:
+                stack.pop()  # a closing fence
+            else:
+                stack.append(not stripped.startswith("```{") or stripped.startswith("```{code-cell}"))
+            continue
+        if any(stack):
+            continue
+        if stripped == "$$" or (stripped.startswith("$$") and not stripped.endswith("$$", 2)):
+            display = not display
+            continue
+        if not display:
+            yield i, line
+
+
+def test_no_list_marker_inside_inline_math():
+    # A prose line that starts with "- " or "+ " while an inline $...$ is still open becomes a Markdown list
+    # item, and the formula's TeX is shown raw (this hid in collapsed notes, out of the browser test's sight).
+    problems = []
+    for md in sorted((ROOT / "chapters").glob("*.md")):
+        open_math = False
+        for i, line in _prose_lines(md.read_text()):
+            if open_math and line.lstrip().startswith(("- ", "+ ")):
+                problems.append(f"{md.name}:{i}: {line.strip()[:60]}")
+            dollars = line.replace("$$", "").replace("\\$", "").count("$")
+            open_math = open_math ^ (dollars % 2 == 1) if line.strip() else False
+    assert not problems, problems
