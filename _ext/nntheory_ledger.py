@@ -8,6 +8,8 @@ gives each check's cell an anchor (``check-<k>``), and keeps the records in the 
   checks: a link to where each runs, the claim, the measured value, the tolerance, their ratio, the
   kind of tolerance, the theorem it backs and the reason a loose check is loose;
 * ``check-ledger-summary`` becomes one row per chapter (checks, by kind, loosest ratio);
+* in the student edition, checks inside the removed solutions are left out (their numbers keep the full
+  edition's, so a check is ``check-k`` in both);
 * a record whose ratio is below ``TIGHT`` without a reason, a chapter with checks that no
   ``check-ledger`` directive lists, and a directive naming a chapter without checks are warnings
   (errors under ``-W``);
@@ -28,6 +30,8 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
+
+from nntheory_editions import is_student  # _ext is on sys.path (local_extensions)
 
 MIME = "application/vnd.nntheory.check+json"
 TIGHT = 1e-3
@@ -70,13 +74,18 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
     if not records:
         return
     cells = {n["cell_index"]: n for n in doctree.findall(nodes.container) if n.get("nb_element") == "cell_code"}
+    student = is_student(app.config)
     kept = []
     for k, (i, rec) in enumerate(records, start=1):
         anchor = f"check-{k}"
-        if i in cells:
-            cells[i]["ids"].append(anchor)
-            if "nnt-check-cell" not in cells[i]["classes"]:
-                cells[i]["classes"].append("nnt-check-cell")  # the PDF prints a check cell's result, not its code
+        if i not in cells:
+            if not student:  # in the full edition every check's cell is on its page
+                logger.warning(f"check {k} ({rec.get('claim')!r}) runs in cell {i}, which is not on the page",
+                               location=env.docname)
+            continue  # the student edition removed the solution that holds it: no row, no broken link
+        cells[i]["ids"].append(anchor)
+        if "nnt-check-cell" not in cells[i]["classes"]:
+            cells[i]["classes"].append("nnt-check-cell")  # the PDF prints a check cell's result, not its code
         kept.append(dict(rec, number=k, anchor=anchor, cell=i, docname=env.docname))
         if rec.get("reason") is None and (rec.get("ratio") is None or rec["ratio"] < TIGHT):
             logger.warning(f"check {k} ({rec.get('claim')!r}) has ratio {rec.get('ratio')} below {TIGHT} and no reason",
@@ -247,7 +256,7 @@ def setup(app: Sphinx) -> dict:
     app.add_node(ledger_node)
     app.add_directive("check-ledger", CheckLedger)
     app.add_directive("check-ledger-summary", CheckLedgerSummary)
-    app.connect("doctree-read", _collect)
+    app.connect("doctree-read", _collect, priority=950)  # after the student edition removed solutions (900)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _consistency)

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 JB = Path(sys.executable).with_name("jupyter-book")
@@ -51,15 +52,20 @@ LEDGER_PAGE = """# Every check
 """
 
 
-def _build(tmp_path: Path, cell: str, *, ledger: bool = False) -> subprocess.CompletedProcess:
-    """Build a one-page book (with ``ledger``: the page as chapters/01_page, and a ledger appendix)."""
+def _build(tmp_path: Path, cell: str, *, ledger: bool = False, student: bool = False,
+           after: str = "") -> subprocess.CompletedProcess:
+    """Build a one-page book (with ``ledger``: the page as chapters/01_page, and a ledger appendix;
+    ``student``: the student edition; ``after``: MyST text after the cell)."""
     book = tmp_path / "book"
     book.mkdir()
-    shutil.copy(ROOT / "_config.yml", book / "_config.yml")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    if student:
+        config.setdefault("sphinx", {}).setdefault("config", {})["nntheory_edition"] = "student"
+    (book / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     shutil.copy(ROOT / "references.bib", book / "references.bib")
     for d in ("_ext", "_static"):  # the local Sphinx extension and the favicon that _config.yml names
         shutil.copytree(ROOT / d, book / d)
-    page = HEADER + cell + "\n```\n"
+    page = HEADER + cell + "\n```\n" + after
     if ledger:
         (book / "chapters").mkdir()
         (book / "chapters" / "01_page.md").write_text(page)
@@ -126,3 +132,37 @@ def test_ledger_lists_every_check_with_link_ratio_and_reason(tmp_path):
     assert "exact in floating point" in page and "a bound that bites" in page
     chapter = (out / "html" / "chapters" / "01_page.html").read_text()
     assert 'id="check-1"' in chapter and 'id="check-2"' in chapter
+
+
+SOLVED = """
+```{exercise} An exercise
+:label: ex-gate
+
+Show that 1 <= 2.
+```
+
+```{solution-start} ex-gate
+```
+
+```{code-cell} ipython3
+checks.check_le('a check inside a solution', 1.0, 2.0, kind='inequality')
+```
+
+```{solution-end}
+```
+"""
+
+
+@pytest.mark.parametrize("student", [False, True])
+def test_ledger_of_each_edition_links_only_checks_on_its_pages(tmp_path, student):
+    cell = "from nntheory import checks\nchecks.check_le('a check in the text', 0.5, 1.0, kind='inequality')"
+    res = _build(tmp_path, cell, ledger=True, student=student, after=SOLVED)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    out = tmp_path / "book" / "_build"
+    claims = [r["claim"] for r in json.loads((out / "checks.json").read_text())]
+    chapter = (out / "html" / "chapters" / "01_page.html").read_text()
+    page = (out / "html" / "checks.html").read_text()
+    assert claims == ["a check in the text"] + ([] if student else ["a check inside a solution"])
+    assert 'id="check-1"' in chapter and 'href="chapters/01_page.html#check-1"' in page
+    assert ('id="check-2"' in chapter) != student and ('#check-2"' in page) != student
+    assert ("a check inside a solution" in chapter) != student
