@@ -86,7 +86,11 @@ def test_tent_l1_lower_bound_holds_and_vanishes():
         ys = np.interp(xs, xt, yt)
         assert region_bounds.pwl_l1_distance(xt, yt, xs, ys) >= region_bounds.tent_l1_lower_bound(L, s)
     assert region_bounds.tent_l1_lower_bound(L, 2 ** L) == 0.0
-    assert region_bounds.tent_l1_lower_bound(L, 2 ** (L - 2) - 1) == pytest.approx(1 / 16)
+    assert region_bounds.tent_l1_lower_bound(L, 2 ** (L - 2) + 1) == pytest.approx(1 / 8)
+    # attained by the constant 1/2 (one piece), and a copied tooth is no better than the bound allows
+    assert region_bounds.pwl_l1_distance(xt, yt, [0, 1], [0.5, 0.5]) == region_bounds.tent_l1_lower_bound(L, 1)
+    xs, ys = np.r_[xt[:3], 2.5 / 2 ** L, 1.0], np.r_[yt[:3], 0.5, 0.5]
+    assert region_bounds.tent_l1_lower_bound(L, 4) < region_bounds.pwl_l1_distance(xt, yt, xs, ys) < 0.25
 
 
 def test_breakpoints_1d_of_the_tent_net():

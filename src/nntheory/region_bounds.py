@@ -115,9 +115,9 @@ def expected_crossings_one_layer(start: object, end: object, *, d_in: int, bias:
 
 
 def tent_l1_lower_bound(depth: int, pieces: int) -> float:
-    """``max(0, 1/8 - (s + 1) / 2^(L+2))``: the least L1 distance on [0, 1] from ``tau^L`` to ``s`` affine pieces."""
+    """``max(0, 1/4 - (s - 1) / 2^(L+1))``: a lower bound on the L1 distance on [0, 1] from ``tau^L`` to ``s`` affine pieces."""
     depth, pieces = v.integer(depth, "depth", least=1), v.integer(pieces, "pieces", least=1)
-    return max(0.0, 1 / 8 - (pieces + 1) / 2 ** (depth + 2))
+    return max(0.0, 1 / 4 - (pieces - 1) / 2 ** (depth + 1))
 
 
 def pwl_l1_distance(xf: object, yf: object, xg: object, yg: object) -> float:
