@@ -4,14 +4,15 @@ Usage: .venv/bin/python scripts/build_subset.py 01_clarke [02_homogeneity ...]
 The book is assembled in a temporary folder (printed at the end) with this repository's
 _config.yml, references.bib and bibliography page, so warnings, broken references, failing
 cells and failing checks show up exactly as in `make test`, without executing every chapter.
-The other chapters are included as one-line stubs, so `{doc}` links to them resolve (labels
-inside them, used with `{prf:ref}`, do not: build those chapters together). A cut-down ledger
+The other chapters are included as stubs holding only their title and their section and `prf`
+labels, so `{doc}`, `{ref}` and `{prf:ref}` links into them resolve. A cut-down ledger
 page (`checks.html`) lists the checks of the chapters built, and `_build/checks.json` holds them.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,29 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+_TARGET = re.compile(r"^\(([\w-]+)\)=\s*$")
+_PRF = re.compile(r"^(`{3,}|:{3,})\{prf:\w+\}")
+_LABEL = re.compile(r"^:label:\s*([\w-]+)\s*$")
+
+
+def stub(title: str, text: str) -> str:
+    """A stand-in for a chapter not built: its title, and its section and prf labels as empty targets,
+    so that ``{ref}`` and ``{prf:ref}`` links into it from the chapters built still resolve."""
+    out = [f"# {title}", "", "(Not built in this subset.)", ""]
+    in_prf = False
+    for line in text.splitlines():
+        if (m := _TARGET.match(line)):
+            out += [f"({m[1]})=", f"## {m[1]}", ""]
+        elif _PRF.match(line):
+            in_prf = True
+        elif in_prf and (m := _LABEL.match(line)):
+            out += ["```{prf:remark}", f":label: {m[1]}", "", "(Not built in this subset.)", "```", ""]
+            in_prf = False
+        elif in_prf and not line.startswith(":"):
+            in_prf = False  # the directive's options ended without a label
+    return "\n".join(out) + "\n"
 
 
 def main(names: list[str]) -> int:
@@ -40,12 +64,12 @@ def main(names: list[str]) -> int:
             print(f"no chapter {src}")
             return 2
         shutil.copy(src, book / "chapters" / src.name)
-    # the other chapters as one-line stubs, so that {doc} links to them resolve in a subset build
+    # the other chapters as stubs (title and labels), so that links into them resolve in a subset build
     others = sorted(p.stem for p in (ROOT / "chapters").glob("*.md") if p.stem not in names)
     for other in others:
         title = next((ln[2:].strip() for ln in (ROOT / "chapters" / f"{other}.md").read_text().splitlines()
                       if ln.startswith("# ")), other)
-        (book / "chapters" / f"{other}.md").write_text(f"# {title}\n\n(Not built in this subset.)\n")
+        (book / "chapters" / f"{other}.md").write_text(stub(title, (ROOT / "chapters" / f"{other}.md").read_text()))
     entries = "\n".join(f"  - file: chapters/{n}" for n in names + others)
     # the check ledger of the chapters built here (the appendix page of the full book, cut down)
     ledger = "".join(f"\n## {n}\n\n```{{check-ledger}} chapters/{n}\n```\n" for n in names)
