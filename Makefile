@@ -19,7 +19,7 @@ STUDENT_CFG := _build/config/student.yml
 CACHE       := _build/.jupyter_cache
 STUDENT     := _build/student
 
-.PHONY: install book test pytest explore fresh configs build-strict notebooks-live bundle-test browser-test \
+.PHONY: install book test pytest explore fresh configs build-strict page-test notebooks-live bundle-test browser-test \
         browser-test-if-available pdf pdf-if-available pdf-deps book-student build-student pdf-student preview \
         bench mutants clean help chapter axe
 
@@ -31,6 +31,7 @@ help:
 	@echo "make chapter CH=01_clarke - build some chapters strictly, without the others"
 	@echo "make pdf     - the book and each chapter as PDFs (_build/latex/*.pdf); needs TeX Live (make pdf-deps)"
 	@echo "make book-student / pdf-student - the student edition (no solutions) in $(STUDENT)/_build/"
+	@echo "make page-test - read the built chapter pages with nothing expanded: the two layers (no visible check code)"
 	@echo "make notebooks-live - execute every chapter headless in a live kernel (nbclient, ipywidgets), both ways"
 	@echo "make bundle-test - run the course bundle's notebooks in a fresh environment, offline (make book first)"
 	@echo "make explore - the property tests with 10x the examples, drawn at random (NNTHEORY_HYPOTHESIS=explore)"
@@ -70,6 +71,11 @@ explore: install
 build-strict: configs
 	$(JB) build . --config $(CONFIG) --all --builder html -W -n --keep-going
 
+# The chapter pages as a reader meets them, nothing expanded: no visible check code, every derivation inside its
+# check block, at most 2 sentences announcing checks and 3 collapsed asides per chapter (scripts/page_test.py).
+page-test: install
+	$(BIN)/python scripts/page_test.py _build/html
+
 # Every chapter in a live kernel (NNTHEORY_STATIC unset: sliders are ipywidgets), as papermill, nbval or
 # an autograder runs it: whole-notebook and cell by cell, 60 s per cell; a cell timeout or a stall fails.
 notebooks-live: install
@@ -82,7 +88,7 @@ bundle-test: install
 	$(BIN)/python scripts/bundle_test.py _build/html
 
 # PDFs first (they execute the chapters and fill the cache), so that the site links each chapter's PDF.
-test: pytest fresh pdf-if-available build-strict notebooks-live bundle-test build-student browser-test-if-available
+test: pytest fresh pdf-if-available build-strict page-test notebooks-live bundle-test build-student browser-test-if-available
 
 # axe-core (the accessibility engine the browser test runs), pinned, from the npm registry; not committed.
 AXE_VERSION := 4.14.1

@@ -29,9 +29,11 @@ from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.nodes import make_refnode
 
-from nntheory_editions import is_student  # _ext is on sys.path (local_extensions)
+from nntheory_checkblocks import ledger_row_id  # _ext is on sys.path (local_extensions)
+from nntheory_editions import is_student
 
 MIME = "application/vnd.nntheory.check+json"
 TIGHT = 1e-3
@@ -42,6 +44,22 @@ logger = logging.getLogger(__name__)
 
 class ledger_node(nodes.General, nodes.Element):
     """Placeholder for a chapter's table (``docname``) or the summary (``docname`` None)."""
+
+
+class ledger_code(nodes.General, nodes.Element):
+    """A check cell's code on the ledger page: collapsed on the site, printed in the PDF."""
+
+
+def visit_code_html(self, node: ledger_code) -> None:
+    self.body.append('<details class="nnt-ledger-code">\n<summary>Code</summary>\n')
+
+
+def depart_code_html(self, node: ledger_code) -> None:
+    self.body.append("</details>\n")
+
+
+def _noop(self, node: nodes.Node) -> None:
+    pass
 
 
 def _executed(app: Sphinx, docname: str) -> Path:
@@ -113,7 +131,7 @@ class CheckLedger(SphinxDirective):
     required_arguments = 1
 
     def run(self) -> list[nodes.Node]:
-        node = ledger_node(docname=self.arguments[0].strip())
+        node = ledger_node(docname=self.arguments[0].strip(), fromdoc=self.env.docname)
         if not hasattr(self.env, "nntheory_ledger_pages"):
             self.env.nntheory_ledger_pages = {}
         self.env.nntheory_ledger_pages.setdefault(self.env.docname, set()).add(node["docname"])
@@ -126,7 +144,7 @@ class CheckLedgerSummary(SphinxDirective):
     option_spec = {"class": directives.class_option}
 
     def run(self) -> list[nodes.Node]:
-        return [ledger_node(docname=None)]
+        return [ledger_node(docname=None, fromdoc=self.env.docname)]
 
 
 def chapter_number(docname: str) -> str:
@@ -145,7 +163,8 @@ def _fmt(x: float | None) -> str:
     return f"{x:.3g}"
 
 
-def _table(headers: list[str], rows: list[list[nodes.Node]], widths: list[int]) -> nodes.table:
+def _table(headers: list[str], rows: list[list[nodes.Node]], widths: list[int],
+           row_ids: list[str] | None = None) -> nodes.table:
     table = nodes.table(classes=["nnt-ledger"])
     group = nodes.tgroup(cols=len(headers))
     table += group
@@ -158,8 +177,8 @@ def _table(headers: list[str], rows: list[list[nodes.Node]], widths: list[int]) 
     head += row
     group += head
     body = nodes.tbody()
-    for cells in rows:
-        row = nodes.row()
+    for k, cells in enumerate(rows):
+        row = nodes.row(ids=[row_ids[k]] if row_ids else [])
         for c in cells:
             row += nodes.entry("", c if isinstance(c, nodes.paragraph) else nodes.paragraph("", "", c))
         body += row
@@ -191,12 +210,14 @@ def _ref_node(app: Sphinx, fromdoc: str, label: str | None) -> nodes.Node:
 
 
 def _chapter_table(app: Sphinx, fromdoc: str, docname: str) -> list[nodes.Node]:
+    """A chapter's checks: one row each, then every check cell's derivation and code."""
     recs = getattr(app.env, "nntheory_checks", {}).get(docname, [])
     if not recs:
         logger.warning(f"check ledger: {docname} has no checks (is it a chapter of this book?)", location=fromdoc)
         return [nodes.paragraph(text="(no checks)")]
     ch = chapter_number(docname)
-    rows = []
+    cells = getattr(app.env, "nntheory_derivations", {}).get(docname, {})
+    rows, ids = [], []
     for r in recs:
         link = make_refnode(app.builder, fromdoc, docname, r["anchor"], nodes.Text(f"{ch}.{r['number']}"))
         if r["relation"] == "close":
@@ -205,11 +226,47 @@ def _chapter_table(app: Sphinx, fromdoc: str, docname: str) -> list[nodes.Node]:
         else:
             measured, tol = _fmt(r["value"]), f"{r['relation'].replace('all ', '')} {_fmt(r['tolerance'])}"
         note = " ".join(x for x in (r.get("reason") or "", f"({r['note']})" if r.get("note") else "") if x)
+        how = nodes.Text("")
+        if r["cell"] in cells:
+            how = make_refnode(app.builder, fromdoc, fromdoc, _cell_id(ch, r["cell"]),
+                               nodes.Text("derivation" if cells[r["cell"]]["derivation"] is not None else "code"))
         rows.append([link, nodes.Text(r["claim"]), nodes.Text(measured), nodes.Text(tol), nodes.Text(_fmt(r["ratio"])),
                      nodes.Text(KIND_NAMES.get(r["kind"], r["kind"])), _ref_node(app, fromdoc, r.get("ref")),
-                     nodes.Text(note)])
-    return [_table(["Check", "Claim", "Measured", "Tolerance", "Ratio", "Kind", "Backs", "Why this loose"], rows,
-                   [6, 30, 12, 12, 7, 9, 10, 24])]
+                     nodes.Text(note), how])
+        ids.append(ledger_row_id(ch, r["number"]))
+    out: list[nodes.Node] = [_table(["Check", "Claim", "Measured", "Tolerance", "Ratio", "Kind", "Backs", "Why this loose",
+                                     "How"], rows, [6, 28, 11, 11, 6, 9, 9, 22, 8], ids)]
+    for index in sorted(cells):
+        info = cells[index]
+        numbers = info["numbers"]
+        if not numbers:
+            continue
+        span = f"{ch}.{numbers[0]}" if len(numbers) == 1 else f"{ch}.{numbers[0]}\u2013{ch}.{numbers[-1]}"
+        box = nodes.container(ids=[_cell_id(ch, index)], classes=["nnt-ledger-cell"])
+        head = nodes.paragraph(classes=["nnt-ledger-cell-title"])
+        head += nodes.strong(text=f"Check{'s' if len(numbers) > 1 else ''} {span}")
+        head += nodes.Text(" (")
+        anchor = next((r["anchor"] for r in recs if r["cell"] == index), "")
+        head += make_refnode(app.builder, fromdoc, docname, anchor, nodes.Text("where it runs"))
+        head += nodes.Text(")")
+        box += head
+        if info["derivation"] is not None:
+            der = info["derivation"].deepcopy()
+            for n in der.findall(nodes.Element):
+                n["ids"] = []
+            box += der.children
+        else:
+            box += nodes.paragraph(text="No derivation: every tolerance here is exact or stated in the code.")
+        code = ledger_code()
+        code += nodes.literal_block(info["code"], info["code"], language="ipython3")
+        box += code
+        out.append(box)
+    return out
+
+
+def _cell_id(chapter: str, cell_index: int) -> str:
+    """The id of a check cell's derivation on the ledger page."""
+    return f"ledger-{chapter}-cell-{cell_index}"
 
 
 def _summary(app: Sphinx, fromdoc: str) -> list[nodes.Node]:
@@ -227,10 +284,17 @@ def _summary(app: Sphinx, fromdoc: str) -> list[nodes.Node]:
     return [_table(["Chapter", "Checks", "By kind", "With a reason", "Smallest ratio"], rows, [30, 8, 40, 10, 10])]
 
 
-def _resolve(app: Sphinx, doctree: nodes.document, fromdoc: str) -> None:
-    for node in list(doctree.findall(ledger_node)):
-        node.replace_self(_summary(app, fromdoc) if node["docname"] is None else
-                          _chapter_table(app, fromdoc, node["docname"]))
+class LedgerTables(SphinxPostTransform):
+    """Fill in the ledger's tables before references are resolved (the copied derivations hold references)."""
+
+    default_priority = 5
+
+    def run(self, **kwargs) -> None:
+        fromdoc = self.env.docname if hasattr(self.env, "docname") else ""
+        for node in list(self.document.findall(ledger_node)):
+            doc = node.get("fromdoc") or fromdoc
+            node.replace_self(_summary(self.app, doc) if node["docname"] is None else
+                              _chapter_table(self.app, doc, node["docname"]))
 
 
 def _consistency(app: Sphinx, env) -> None:
@@ -254,12 +318,13 @@ def _write(app: Sphinx, exc: Exception | None) -> None:
 def setup(app: Sphinx) -> dict:
     """Register the collector, the two directives and the writer."""
     app.add_node(ledger_node)
+    app.add_node(ledger_code, html=(visit_code_html, depart_code_html), latex=(_noop, _noop), text=(_noop, _noop))
     app.add_directive("check-ledger", CheckLedger)
     app.add_directive("check-ledger-summary", CheckLedgerSummary)
     app.connect("doctree-read", _collect, priority=950)  # after the student edition removed solutions (900)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-check-consistency", _consistency)
-    app.connect("doctree-resolved", _resolve)
+    app.add_post_transform(LedgerTables)
     app.connect("build-finished", _write)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "0.1"}

@@ -95,6 +95,11 @@ def _assemble_with_bibliography(self: LaTeXBuilder, indexfile: str, toctree_only
     for cit in list(tree.findall(nodes.citation)):
         if not set(cit["ids"]) & cited:
             cit.parent.remove(cit)
+    from sphinx.builders.latex.nodes import thebibliography
+
+    for bib in list(tree.findall(thebibliography)):  # a chapter that cites nothing: no empty bibliography
+        if not bib.children:
+            bib.parent.remove(bib)
     return tree
 
 

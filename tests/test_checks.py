@@ -8,7 +8,7 @@ from nntheory import checks
 
 def test_check_le_passes_fails_and_records(capsys):
     assert checks.check_le("err", 0.5, 1.0, kind="round-off", ref="thm-x") == 0.5
-    assert capsys.readouterr().out == "err: 0.5 <= 1  ok\n"
+    assert capsys.readouterr().out == "\u2713 err: 0.5 \u2264 1 [round-off]\n"
     rec = checks.history()[-1]
     assert (rec.claim, rec.kind, rec.relation, rec.ratio, rec.passed, rec.ref) == ("err", "round-off", "<=", 0.5, True,
                                                                                     "thm-x")
@@ -95,3 +95,19 @@ def test_loglog_slope():
         checks.loglog_slope(x, -x)
     with pytest.raises(ValueError, match="equal-length"):
         checks.loglog_slope(x, x[:2])
+
+
+def test_result_lines_say_claim_measure_bound_and_kind(capsys):
+    checks.check_close("mean", 0.50012, 0.5, 3e-3, kind="statistical")
+    checks.check_ge("growth", 5.0, 4.0, kind="inequality")
+    checks.check_all_le("steps", [9.0, 2.0, 3.0], [1.0, 4.0, 4.0], where=[1, 2], kind="inequality")
+    assert capsys.readouterr().out.splitlines() == [
+        "\u2713 mean: 0.50012, target 0.5 \u00b1 0.003 [statistical]",
+        "\u2713 growth: 5 \u2265 4 [inequality]",
+        "\u2713 steps: worst of 2 steps: 3 \u2264 4 [inequality]",
+    ]
+    with pytest.raises(checks.CheckFailed):
+        checks.check_le("too big", 2e-7, 1e-9, kind="round-off")
+    assert capsys.readouterr().out == "\u2717 too big: 2e-7 \u2264 1e-9 [round-off]  FAILED\n"
+    rec = checks.history()[-1]
+    assert checks.result_line(rec) == checks.result_line(__import__("dataclasses").asdict(rec))

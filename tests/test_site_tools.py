@@ -1,6 +1,7 @@
 """Tests of the book's build helpers: the LaTeX macro bridge and the browser test's link checker."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import yaml
@@ -11,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _load(path: Path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # dataclasses look their module up while the class is made
     spec.loader.exec_module(module)
     return module
 
@@ -115,3 +117,61 @@ def test_no_list_marker_inside_inline_math():
             dollars = line.replace("$$", "").replace("\\$", "").count("$")
             open_math = open_math ^ (dollars % 2 == 1) if line.strip() else False
     assert not problems, problems
+
+
+def _checkblocks():
+    sys.path.insert(0, str(ROOT / "_ext"))  # the extensions import each other as Sphinx loads them
+    try:
+        return _load(ROOT / "_ext" / "nntheory_checkblocks.py")
+    finally:
+        sys.path.remove(str(ROOT / "_ext"))
+
+
+def test_check_cells_hold_checks_and_tolerances_only():
+    cb = _checkblocks()
+    ok = ("tol = 2 * n * U_ROUND * np.max(abs_out)\n"
+          "for k in range(3):\n    checks.check_le(f'layer {k}', err[k], tol, kind='round-off')\n"
+          "checks.check_close('rate', slope, 0.5, 0.01, kind='asymptotic');")
+    assert cb.check_cell_problems(ok) == []
+    assert any("print" in p for p in cb.check_cell_problems("print(x)\nchecks.check_le('a', 1, 2, kind='exact')"))
+    assert any("expression" in p for p in cb.check_cell_problems("x\nchecks.check_le('a', 1, 2, kind='exact')"))
+    assert any("Import" in p for p in cb.check_cell_problems("import numpy\nchecks.check_le('a', 1, 2, kind='exact')"))
+    assert any("viz" in p for p in cb.check_cell_problems("f = viz.figure()\nchecks.check_le('a', 1, 2, kind='exact')"))
+    assert any("FunctionDef" in p for p in cb.check_cell_problems("def f():\n    pass\nchecks.check_le('a', 1, 2, kind='exact')"))
+    assert cb.check_cell_problems("tol = 1e-3") == ["it calls no checks.* function"]
+
+
+def test_calls_to_checks_are_found_anywhere_in_a_cell():
+    cb = _checkblocks()
+    assert cb.calls_checks("x = 1\nif x:\n    checks.check_le('a', x, 2, kind='exact')")
+    assert cb.calls_checks("y = [check_le('a', 1, 2, kind='exact')]")
+    assert not cb.calls_checks("from nntheory import checks\nprint(checks.TIGHT)")
+    assert not cb.calls_checks("%matplotlib inline\nx = 1")
+
+
+PAGE = """<html><body><article>
+<p>The theorem holds. The check below confirms it. The check confirms it again. This check confirms it thrice.</p>
+<div class="cell docutils container"><div class="cell_input"><pre>x = run()</pre></div></div>
+<div class="cell tag_check nnt-check" id="check-1"><ul class="nnt-check-results"><li>ok</li></ul>
+<details class="nnt-check-audit"><summary>Code</summary><div class="nnt-check-derivation">why</div>
+<div class="cell_input"><pre>checks.check_le('a', x, tol, kind="exact")</pre></div></details></div>
+{extra}
+</article></body></html>"""
+
+
+def test_page_test_counts_what_a_reader_meets_with_nothing_expanded():
+    pt = _load(ROOT / "scripts" / "page_test.py")
+    page = pt.measure(PAGE.format(extra=""))
+    assert (page.code, page.check_code, page.notes, len(page.announcing)) == (1, 0, 0, 3)
+    assert page.words == 18 and page.problems == []
+    assert len(pt.verdict(page)) == 1 and "3 sentences announce checks" in pt.verdict(page)[0]
+    visible = pt.measure(PAGE.format(extra='<div class="cell"><div class="cell_input"><pre>tol = 1\n'
+                                           'checks.check_le("a", 1, tol)</pre></div></div>'))
+    assert visible.check_code == 2 and any("check code visible" in v for v in pt.verdict(visible))
+    apart = pt.measure(PAGE.format(extra='<div class="nnt-check-derivation">why, alone</div>'
+                                         '<details class="dropdown admonition"><summary>How this is checked</summary>'
+                                         '</details>'))
+    assert "a derivation outside its check block" in apart.problems
+    assert "a separate 'How this is checked' note" in apart.problems and apart.notes == 1
+    bare = pt.measure(PAGE.format(extra='<div class="cell nnt-check"><ul class="nnt-check-results"></ul></div>'))
+    assert len(bare.problems) == 2

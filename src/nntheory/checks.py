@@ -29,12 +29,15 @@ import numpy as np
 
 from . import _validate as v
 
-__all__ = ["KINDS", "TIGHT", "MIME", "Check", "CheckFailed", "check_le", "check_ge", "check_close", "check_all_le",
-           "check_mean", "first_index", "loglog_slope", "history"]
+__all__ = ["KINDS", "TIGHT", "MIME", "PASS_MARK", "FAIL_MARK", "Check", "CheckFailed", "check_le", "check_ge",
+           "check_close", "check_all_le", "check_mean", "first_index", "loglog_slope", "history", "measure_text",
+           "result_line"]
 
 KINDS = ("exact", "round-off", "statistical", "asymptotic", "inequality")
 TIGHT = 1e-3
 MIME = "application/vnd.nntheory.check+json"
+PASS_MARK, FAIL_MARK = "\u2713", "\u2717"  # the first character of a printed check line
+_RELATION = {"<=": "\u2264", ">=": "\u2265"}
 _HISTORY: list[Check] = []
 
 
@@ -90,11 +93,41 @@ def _emit(check: Check) -> None:
         display({MIME: asdict(check)}, raw=True)
 
 
+def _fmt(x: float | None, digits: int = 3) -> str:
+    if x is None:
+        return "\u2014"
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return str(x)
+    return f"{x:.{digits}g}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+
+
+def measure_text(record: Check | dict) -> str:
+    """A check's measured value against its bound or target, as one short phrase (e.g. ``3.1e-16 ≤ 4.9e-12``)."""
+    r = asdict(record) if isinstance(record, Check) else record
+    rel = r["relation"]
+    if rel == "close":
+        return f"{_fmt(r['value'], 6)}, target {_fmt(r['target'], 6)} \u00b1 {_fmt(r['tolerance'])}"
+    if rel == "all <=":
+        steps = (r.get("note") or "").split(" indices")[0]
+        over = f"worst of {steps} steps: " if steps.isdigit() else ""
+        return f"{over}{_fmt(r['value'])} \u2264 {_fmt(r['tolerance'])}"
+    return f"{_fmt(r['value'])} {_RELATION.get(rel, rel)} {_fmt(r['tolerance'])}"
+
+
+def result_line(record: Check | dict) -> str:
+    """A check as one line of text: ``✓ claim: measured ≤ bound [kind]`` (``✗`` and FAILED if it failed)."""
+    r = asdict(record) if isinstance(record, Check) else record
+    mark = PASS_MARK if r["passed"] else FAIL_MARK
+    return f"{mark} {r['claim']}: {measure_text(r)} [{r['kind']}]" + ("" if r["passed"] else "  FAILED")
+
+
 def _finish(check: Check, line: str) -> None:
-    print(f"{line}  {'ok' if check.passed else 'FAILED'}")
+    print(result_line(check))
     _emit(check)
     if not check.passed:
-        raise CheckFailed(f"check failed: {check.claim}: {line}")
+        raise CheckFailed(f"check failed: {line}")
     if check.reason is None and (check.ratio is None or check.ratio < TIGHT):
         shown = "undefined" if check.ratio is None else f"{check.ratio:.2g}"
         raise ValueError(f"check {check.claim!r}: measured/tolerance ratio is {shown}, below {TIGHT:g}: "
