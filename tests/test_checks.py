@@ -104,7 +104,7 @@ def test_result_lines_say_claim_measure_bound_and_kind(capsys):
     assert capsys.readouterr().out.splitlines() == [
         "\u2713 mean: 0.50012, target 0.5 \u00b1 0.003 [statistical]",
         "\u2713 growth: 5 \u2265 4 [inequality]",
-        "\u2713 steps: worst of 2 steps: 3 \u2264 4 [inequality]",
+        "\u2713 steps: worst of 2: 3 \u2264 4 [inequality]",
     ]
     with pytest.raises(checks.CheckFailed):
         checks.check_le("too big", 2e-7, 1e-9, kind="round-off")

@@ -111,7 +111,7 @@ def measure_text(record: Check | dict) -> str:
         return f"{_fmt(r['value'], 6)}, target {_fmt(r['target'], 6)} \u00b1 {_fmt(r['tolerance'])}"
     if rel == "all <=":
         steps = (r.get("note") or "").split(" indices")[0]
-        over = f"worst of {steps} steps: " if steps.isdigit() else ""
+        over = f"worst of {steps}: " if steps.isdigit() else ""
         return f"{over}{_fmt(r['value'])} \u2264 {_fmt(r['tolerance'])}"
     return f"{_fmt(r['value'])} {_RELATION.get(rel, rel)} {_fmt(r['tolerance'])}"
 
