@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -46,6 +48,19 @@ def stub(title: str, text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def subset_toc() -> dict:
+    """The book's table of contents with its numbered parts, so that chapters keep their numbers (Theorem 3.1 is
+    Theorem 3.1 here too), without the front matter and with the two back-matter pages a subset has."""
+    real = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    parts = []
+    for part in real.get("parts", []):
+        chapters = [c for c in part.get("chapters", []) if c.get("file", "").startswith("chapters/")]
+        if chapters:
+            parts.append(dict(part, chapters=chapters))
+    parts.append({"caption": "Back matter", "chapters": [{"file": "checks"}, {"file": "bibliography"}]})
+    return {"format": "jb-book", "root": "index", "parts": parts}
+
+
 def main(names: list[str]) -> int:
     """Assemble and build the named chapters; return the build's exit code."""
     if not names:
@@ -70,12 +85,10 @@ def main(names: list[str]) -> int:
         title = next((ln[2:].strip() for ln in (ROOT / "chapters" / f"{other}.md").read_text().splitlines()
                       if ln.startswith("# ")), other)
         (book / "chapters" / f"{other}.md").write_text(stub(title, (ROOT / "chapters" / f"{other}.md").read_text()))
-    entries = "\n".join(f"  - file: chapters/{n}" for n in names + others)
     # the check ledger of the chapters built here (the appendix page of the full book, cut down)
     ledger = "".join(f"\n## {n}\n\n```{{check-ledger}} chapters/{n}\n```\n" for n in names)
     (book / "checks.md").write_text("# Every check in this subset\n\n```{check-ledger-summary}\n```\n" + ledger)
-    (book / "_toc.yml").write_text(f"format: jb-book\nroot: index\nchapters:\n{entries}\n  - file: checks\n"
-                                   "  - file: bibliography\n")
+    (book / "_toc.yml").write_text(yaml.safe_dump(subset_toc(), sort_keys=False))
     (book / "index.md").write_text("# Subset build\n\n" + "\n".join(f"- {{doc}}`chapters/{n}`" for n in names) + "\n")
     jb = Path(sys.executable).with_name("jupyter-book")
     env = dict(os.environ, NNTHEORY_STATIC="1", PYTHONHASHSEED="0")
