@@ -27,6 +27,8 @@ from sphinx.util.docutils import new_document
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
+from nntheory_refs import external_text  # _ext is on sys.path (local_extensions)
+
 logger = logging.getLogger(__name__)
 CHECK_CELL = "nnt-check-cell"  # class the ledger extension gives every cell that ran a check
 
@@ -86,9 +88,17 @@ def _assemble_with_bibliography(self: LaTeXBuilder, indexfile: str, toctree_only
         appendix["docname"] = docname
         tree.append(appendix)
     self.env.resolve_references(tree, indexfile, self)
-    for pending in list(tree.findall(addnodes.pending_xref)):  # references to other chapters: their text
-        pending.replace_self(nodes.emphasis(pending["refsectname"], pending["refsectname"])
-                             if pending.get("refsectname") else pending.children)
+    for pending in list(tree.findall(addnodes.pending_xref)):  # references to other chapters: "Theorem 2.1 in Chapter 2"
+        if pending.get("refexplicit"):
+            pending.replace_self(nodes.Text(pending.astext()))
+            continue
+        text = external_text(self.env, pending.get("refdomain", ""), pending.get("reftype", ""),
+                             pending.get("reftarget", ""))
+        if text is None:
+            logger.warning(f"chapter PDF: no text for the reference {pending.get('reftarget')!r} into another chapter",
+                           location=pending)
+            text = pending.astext()
+        pending.replace_self(nodes.Text(text))
     # sphinxcontrib-bibtex writes a citation in LaTeX as raw \hyperlink{cite.<doc>:<id>}{...}
     raw = (n.rawsource for n in tree.findall(nodes.FixedTextElement) if "hyperlink" in (n.rawsource or ""))
     cited = {m.group(1) for text in raw for m in re.finditer(r"cite\.[^:}]*:([^}]*)\}", text)}
