@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 SETUP_TAG = "nntheory-setup"
 # what a reader's environment needs beside nntheory itself (the wheel declares the same), pinned in the bundle
 RUNTIME = ["numpy", "scipy", "matplotlib", "scikit-learn", "threadpoolctl", "torch", "ipywidgets", "ipykernel"]
+JUPYTERLAB = "4.6.6"  # the JupyterLab the bundle pins, and the one scripts/lab_test.py reads the notebooks in
 EPOCH = "315532800"  # 1980-01-01: zip timestamps, so two builds give the same wheel and bundle
 
 
@@ -56,6 +57,11 @@ def version(app: Sphinx) -> str:
     if root is None:
         return md.version("nntheory")
     return tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+
+
+def book_title(config) -> str:
+    """The book's title (``title`` in ``_config.yml``; Jupyter Book passes it to Sphinx as ``html_title``)."""
+    return config.html_title or config.project
 
 
 def wheel_name(ver: str) -> str:
@@ -136,7 +142,7 @@ def pinned_requirements(wheel: str) -> str:
             lines.append(f"{name}=={md.version(name).split('+')[0]}")
         except md.PackageNotFoundError:
             lines.append(name)
-    lines += ["jupyterlab>=4", f"./{wheel}"]
+    lines += [f"jupyterlab=={JUPYTERLAB}", f"./{wheel}"]
     return "\n".join(lines) + "\n"
 
 
@@ -207,7 +213,7 @@ def _finish(app: Sphinx, exc: Exception | None) -> None:
         nb = with_setup_cell(nb, ver, app.config.html_baseurl or "")
         nbformat.validate(nb)
         path.write_text(nbformat.writes(nb))
-    bundle = write_bundle(out, chapters, wheel, ver, app.config.project)
+    bundle = write_bundle(out, chapters, wheel, ver, book_title(app.config))
     logger.info(f"notebooks: set-up cell in {len(chapters)} downloads; {wheel.name} and {bundle.name} in _downloads/")
 
 

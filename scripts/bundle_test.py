@@ -50,8 +50,9 @@ def cached_env(requirements: list[str]) -> Path:
 def _pins(bundle: zipfile.ZipFile) -> list[str]:
     name = next(n for n in bundle.namelist() if n.endswith("/requirements.txt"))
     lines = [ln.strip() for ln in bundle.read(name).decode().splitlines()]
-    # the third-party requirements only: not nntheory's wheel (the first cells must install it), not JupyterLab
-    return [ln for ln in lines if ln and not ln.startswith("#") and not ln.endswith(".whl") and "jupyterlab" not in ln]
+    # the third-party requirements only (JupyterLab included, for scripts/lab_test.py): not nntheory's wheel, which
+    # the notebooks' first cells must install
+    return [ln for ln in lines if ln and not ln.startswith("#") and not ln.endswith(".whl")]
 
 
 def _child(folder: Path) -> int:
