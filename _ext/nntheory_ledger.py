@@ -37,7 +37,7 @@ from nntheory_editions import is_student
 
 MIME = "application/vnd.nntheory.check+json"
 TIGHT = 1e-3
-KIND_NAMES = {"exact": "exact", "round-off": "round-off", "statistical": "statistical",
+KIND_NAMES = {"exact": "exact", "round-off": "round-off", "truncation": "truncation", "statistical": "statistical",
               "asymptotic": "asymptotic", "inequality": "inequality"}
 logger = logging.getLogger(__name__)
 

@@ -5,6 +5,8 @@ optionally ``ref``, the label of the theorem or section it backs:
 
 * ``exact``: zero, or exact in floating point;
 * ``round-off``: a bound derived from floating-point error analysis;
+* ``truncation``: a bound on a discretisation or truncation error (a step size, a solver's tolerance, a
+  remainder of a series or a finite difference);
 * ``statistical``: seeds and a stated confidence;
 * ``asymptotic``: slopes and rates, with a tolerance from the fit;
 * ``inequality``: a theorem's bound, loose by design.
@@ -33,7 +35,7 @@ __all__ = ["KINDS", "TIGHT", "MIME", "PASS_MARK", "FAIL_MARK", "Check", "CheckFa
            "check_close", "check_all_le", "check_mean", "first_index", "loglog_slope", "history", "measure_text",
            "result_line"]
 
-KINDS = ("exact", "round-off", "statistical", "asymptotic", "inequality")
+KINDS = ("exact", "round-off", "truncation", "statistical", "asymptotic", "inequality")
 TIGHT = 1e-3
 MIME = "application/vnd.nntheory.check+json"
 PASS_MARK, FAIL_MARK = "\u2713", "\u2717"  # the first character of a printed check line
