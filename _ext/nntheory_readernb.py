@@ -404,6 +404,8 @@ class Translator:
             self.md.append("---")
             return
         if isinstance(node, nodes.raw):
+            if node.get("format") == "html" and "<script" in node.astext():
+                return  # the theme's page scripts (thebe's configuration), not content
             if node.get("format") == "html":
                 self.md.append(node.astext())
             elif node.get("format") != "latex":
@@ -496,7 +498,12 @@ class Translator:
     def admonition(self, node: nodes.Element) -> None:
         title = next((c for c in node.children if isinstance(c, nodes.title)), None)
         body = [c for c in node.children if c is not title]
-        head = f"**{self.inlines(title).strip()}.** " if title is not None else ""
+        if title is not None:
+            head = f"**{self.inlines(title).strip()}.** "
+        elif type(node) is not nodes.admonition:  # note, warning, tip, seealso, ...: named by their kind
+            head = f"**{type(node).__name__.replace('seealso', 'see also').capitalize()}.** "
+        else:
+            head = ""
         text = self.capture(body)
         if "dropdown" in node.get("classes", []):
             self.hidden_md(head + text)
@@ -544,7 +551,10 @@ class Translator:
                                                                     if node["ids"] else "")
         title = next((c for c in node.children if isinstance(c, nodes.title)), None)
         sub = next(title.findall(nodes.subtitle), None) if title is not None else None
-        subtitle = self.inlines(sub).strip() if sub is not None else ""
+        # sphinx-exercise resolves the title to " (subtitle)" before the page is written
+        subtitle = self.inlines(sub if sub is not None else title).strip() if title is not None else ""
+        subtitle = subtitle[1:-1].strip() if subtitle.startswith("(") and subtitle.endswith(")") else subtitle
+        subtitle = re.sub(r"^Exercise\s*[\d.]*\s*", "", subtitle)
         self.heading(level + 1, f"Exercise {number}".strip() + (f" ({subtitle})" if subtitle else ""))
         self._titled_body(node, level + 1)
 
