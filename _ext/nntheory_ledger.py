@@ -165,7 +165,7 @@ def _fmt(x: float | None) -> str:
 
 def _table(headers: list[str], rows: list[list[nodes.Node]], widths: list[int],
            row_ids: list[str] | None = None) -> nodes.table:
-    table = nodes.table(classes=["nnt-ledger"])
+    table = nodes.table(classes=["nnt-ledger", "colwidths-given", "longtable"])  # LaTeX: wrapped p-columns
     group = nodes.tgroup(cols=len(headers))
     table += group
     for w in widths:

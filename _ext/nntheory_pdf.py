@@ -27,7 +27,7 @@ from sphinx.util.docutils import new_document
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
-from nntheory_refs import external_text  # _ext is on sys.path (local_extensions)
+from nntheory_refs import external_text, target_doc  # _ext is on sys.path (local_extensions)
 
 logger = logging.getLogger(__name__)
 CHECK_CELL = "nnt-check-cell"  # class the ledger extension gives every cell that ran a check
@@ -87,18 +87,24 @@ def _assemble_with_bibliography(self: LaTeXBuilder, indexfile: str, toctree_only
         appendix = self.env.get_doctree(docname)
         appendix["docname"] = docname
         tree.append(appendix)
-    self.env.resolve_references(tree, indexfile, self)
-    for pending in list(tree.findall(addnodes.pending_xref)):  # references to other chapters: "Theorem 2.1 in Chapter 2"
+    # references into other chapters, before Sphinx replaces the ones it cannot resolve by their raw label:
+    # "Corollary 2.1 in Chapter 2", "Chapter 2"
+    for pending in list(tree.findall(addnodes.pending_xref)):
+        domain, reftype, target = pending.get("refdomain", ""), pending.get("reftype", ""), pending.get("reftarget", "")
+        if domain == "cite":
+            continue
+        doc = target_doc(self.env, pending.get("refdoc", indexfile), domain, reftype, target)
+        if doc is None or doc in self.docnames:
+            continue
         if pending.get("refexplicit"):
             pending.replace_self(nodes.Text(pending.astext()))
             continue
-        text = external_text(self.env, pending.get("refdomain", ""), pending.get("reftype", ""),
-                             pending.get("reftarget", ""))
+        text = external_text(self.env, domain, reftype, target, pending.get("refdoc", indexfile))
         if text is None:
-            logger.warning(f"chapter PDF: no text for the reference {pending.get('reftarget')!r} into another chapter",
-                           location=pending)
+            logger.warning(f"chapter PDF: no text for the reference {target!r} into another chapter", location=pending)
             text = pending.astext()
         pending.replace_self(nodes.Text(text))
+    self.env.resolve_references(tree, indexfile, self)
     # sphinxcontrib-bibtex writes a citation in LaTeX as raw \hyperlink{cite.<doc>:<id>}{...}
     raw = (n.rawsource for n in tree.findall(nodes.FixedTextElement) if "hyperlink" in (n.rawsource or ""))
     cited = {m.group(1) for text in raw for m in re.finditer(r"cite\.[^:}]*:([^}]*)\}", text)}
@@ -150,9 +156,11 @@ class LatexReading(SphinxPostTransform):
                         section.remove(child)
                 continue
             if number:
-                holder.insert(holder.index(section), nodes.raw("", f"\\setcounter{{chapter}}{{{number[0] - 1}}}\n",
-                                                               format="latex"))
+                holder.insert(holder.index(section), nodes.raw(
+                    "", f"\\setcounter{{secnumdepth}}{{2}}\\setcounter{{chapter}}{{{number[0] - 1}}}\n", format="latex"))
             elif isinstance(section[0], nodes.title):
+                # front and back matter: their sections are unnumbered too (not "0.1" or "7.8")
+                holder.insert(holder.index(section), nodes.raw("", "\\setcounter{secnumdepth}{-1}\n", format="latex"))
                 title = section[0].astext()
                 section.replace(section[0], nodes.raw(
                     "", f"\\chapter*{{{_tex(title)}}}\\addcontentsline{{toc}}{{chapter}}{{{_tex(title)}}}"

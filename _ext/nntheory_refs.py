@@ -59,7 +59,26 @@ def section_number(env, docname: str, anchor: str) -> str:
     return _section_ids(env, docname).get(anchor, "")
 
 
-def external_text(env, domain: str, reftype: str, target: str) -> str | None:
+def target_doc(env, refdoc: str, domain: str, reftype: str, target: str) -> str | None:
+    """The document a reference points into (None when unknown)."""
+    if domain == "prf":
+        match = getattr(env, "proof_list", {}).get(target)
+        return match["docname"] if match else None
+    if domain == "std" and reftype == "doc":
+        from sphinx.util import docname_join
+
+        return docname_join(refdoc, target)
+    if domain == "std" and reftype in ("ref", "numref"):
+        std = env.domaindata.get("std", {})
+        hit = std.get("labels", {}).get(target) or std.get("anonlabels", {}).get(target)
+        return hit[0] if hit else None
+    if domain == "math" and reftype in ("numref", "eq"):
+        hit = env.domaindata.get("math", {}).get("objects", {}).get(target)
+        return hit[0] if hit else None
+    return None
+
+
+def external_text(env, domain: str, reftype: str, target: str, refdoc: str = "") -> str | None:
     """The printed text of a reference into another chapter, e.g. "Corollary 2.1 in Chapter 2" (None: unknown)."""
     if domain == "prf":
         match = getattr(env, "proof_list", {}).get(target)
@@ -70,7 +89,7 @@ def external_text(env, domain: str, reftype: str, target: str) -> str | None:
         name = PROOF_NAMES.get(match["realtype"], match["realtype"].title())
         return _in_chapter(env, doc, f"{name} {num}".strip())
     if domain == "std" and reftype == "doc":
-        doc = target.lstrip("/")
+        doc = target_doc(env, refdoc, domain, reftype, target) or target.lstrip("/")
         ch = chapter_of(env, doc)
         if ch is not None:
             return f"Chapter {ch}"
