@@ -19,7 +19,7 @@ STUDENT_CFG := _build/config/student.yml
 CACHE       := _build/.jupyter_cache
 STUDENT     := _build/student
 
-.PHONY: install book test pytest explore fresh configs build-strict page-test notebooks-live bundle-test browser-test \
+.PHONY: install book test pytest explore fresh configs build-strict page-test pdf-test notebooks-live bundle-test lab-test browser-test \
         browser-test-if-available pdf pdf-if-available pdf-deps book-student build-student pdf-student preview \
         bench mutants clean help chapter axe
 
@@ -33,7 +33,8 @@ help:
 	@echo "make book-student / pdf-student - the student edition (no solutions) in $(STUDENT)/_build/"
 	@echo "make page-test - read the built chapter pages with nothing expanded: the two layers (no visible check code)"
 	@echo "make notebooks-live - execute every chapter headless in a live kernel (nbclient, ipywidgets), both ways"
-	@echo "make bundle-test - run the course bundle's notebooks in a fresh environment, offline (make book first)"
+	@echo "make bundle-test - open the course bundle's notebooks in JupyterLab, offline, read and run them (make book first)"
+	@echo "make pdf-test - read the PDFs as text: no raw labels, no check code"
 	@echo "make explore - the property tests with 10x the examples, drawn at random (NNTHEORY_HYPOTHESIS=explore)"
 	@echo "make browser-test - open every page of _build/html in headless Chromium, network off, and check it"
 	@echo "make bench   - time each chapter, the full build and the preview; figures in benchmarks/results/"
@@ -82,13 +83,22 @@ notebooks-live: install
 	$(BIN)/python scripts/notebooks_live.py --timeout 60
 
 # The course bundle, unpacked in a fresh environment (cached under ~/.cache/nntheory) with no package index:
-# every notebook runs, and its first cell installs nntheory from the wheel beside it.
+# every notebook runs, and its first cell installs nntheory from the wheel beside it. With Chromium, this is
+# the JupyterLab test (scripts/lab_test.py) of both editions: each notebook opened in the bundle's pinned
+# JupyterLab, read (no MathJax error, no raw MyST), run all, one slider moved; without it, nbclient runs them.
 bundle-test: install
 	test -f _build/html/index.html || $(MAKE) book
-	$(BIN)/python scripts/bundle_test.py _build/html
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then \
+		$(MAKE) lab-test; \
+	else echo "JupyterLab test skipped (no Chromium): running the bundle with nbclient"; \
+		$(BIN)/python scripts/bundle_test.py _build/html; fi
+
+lab-test: install
+	$(BIN)/python scripts/lab_test.py _build/html
+	@if test -f $(STUDENT)/_build/html/index.html; then $(BIN)/python scripts/lab_test.py --student $(STUDENT)/_build/html; fi
 
 # PDFs first (they execute the chapters and fill the cache), so that the site links each chapter's PDF.
-test: pytest fresh pdf-if-available build-strict page-test notebooks-live bundle-test build-student browser-test-if-available
+test: pytest fresh pdf-if-available build-strict page-test notebooks-live build-student bundle-test browser-test-if-available
 
 # axe-core (the accessibility engine the browser test runs), pinned, from the npm registry; not committed.
 AXE_VERSION := 4.14.1
@@ -132,8 +142,13 @@ pdf: install pdf-deps configs
 
 pdf-if-available: configs
 	@if command -v latexmk >/dev/null 2>&1 && command -v xelatex >/dev/null 2>&1; then \
-		$(JB) build . --config $(CONFIG) --all --builder pdflatex; \
+		$(JB) build . --config $(CONFIG) --all --builder pdflatex && $(MAKE) pdf-test; \
 	else echo "PDFs skipped: install TeX Live (make pdf-deps) to build them"; fi
+
+# The PDFs as text (pdftotext): no raw label or file name where a reference should print its number, no check
+# code and no "How this is checked" note before the whole book's appendix (scripts/pdf_test.py).
+pdf-test: install
+	$(BIN)/python scripts/pdf_test.py _build/latex
 
 pdf-student: install pdf-deps configs
 	$(JB) build . --config $(STUDENT_CFG) --path-output $(STUDENT) --all --builder pdflatex
