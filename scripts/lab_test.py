@@ -114,6 +114,15 @@ return {notRendered: notRendered, errors: nb.node.querySelectorAll('mjx-merror')
         texts: texts, rawDollar: texts.filter(t => /\\$[^$\\n]{1,80}\\$/.test(t)).length};
 """
 
+THEOREM_JS = """
+const nb = window.jupyterapp.shell.currentWidget.content.node;
+const q = Array.from(nb.querySelectorAll('.jp-RenderedMarkdown blockquote'))
+  .find(b => /^(Theorem|Lemma|Proposition|Corollary|Definition)\s/.test(b.innerText.trim()));
+if (!q) return false;
+q.scrollIntoView({block: 'start'});
+return true;
+"""
+
 RUN_JS = """
 const done = arguments[arguments.length - 1];
 const app = window.jupyterapp;
@@ -172,6 +181,10 @@ def check_notebook(driver, base: str, name: str, shots: Path, edition: str) -> t
         counts = now
     counts = driver.execute_script(COUNT_JS)
     driver.save_screenshot(str(shots / f"{edition}-{Path(name).stem}.png"))
+    # and the first theorem-like block, numbered as on the site, with its math rendered
+    if driver.execute_script(THEOREM_JS):
+        time.sleep(1.0)
+        driver.save_screenshot(str(shots / f"{edition}-{Path(name).stem}-theorem.png"))
     if counts["notRendered"]:
         problems.append(f"{name}: {counts['notRendered']} Markdown cells did not render")
     if counts["errors"]:
