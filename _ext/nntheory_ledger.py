@@ -26,6 +26,7 @@ from pathlib import Path
 import nbformat
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -254,6 +255,8 @@ def _chapter_table(app: Sphinx, fromdoc: str, docname: str) -> list[nodes.Node]:
             der = info["derivation"].deepcopy()
             for n in der.findall(nodes.Element):
                 n["ids"] = []
+            for ref in der.findall(addnodes.pending_xref):  # resolve from this page, not from the chapter's
+                ref["refdoc"] = fromdoc
             box += der.children
         else:
             box += nodes.paragraph(text="No derivation: every tolerance here is exact or stated in the code.")

@@ -177,7 +177,7 @@ def test_ledger_of_each_edition_links_only_checks_on_its_pages(tmp_path, student
 
 DERIVATION = """
 :::{check-derivation}
-The bound is $2^{-1}$ because *the derivation says so*.
+The bound is $2^{-1}$ because *the derivation says so* (see {ref}`sec-page`).
 :::
 
 """
@@ -229,3 +229,6 @@ def test_check_block_shows_results_and_hides_code_and_derivation(tmp_path):
     ledger = BeautifulSoup((out / "checks.html").read_text(), "html.parser")
     assert ledger.select_one("tr#ledger-1-1") is not None
     assert "the derivation says so" in ledger.select_one("div.nnt-ledger-cell").get_text()
+    # a reference inside a derivation points into the chapter from the ledger page too
+    hrefs = [a["href"] for a in ledger.select("div.nnt-ledger-cell a.reference")]
+    assert "chapters/01_page.html#sec-page" in hrefs and "#sec-page" not in hrefs
