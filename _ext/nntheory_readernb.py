@@ -151,6 +151,8 @@ def _code_span(text: str) -> str:
 
 
 def _quote(block: str) -> str:
+    # display math inside a quote goes on one line: a "> " in front of its inner lines would become part of it
+    block = re.sub(r"\$\$\n(.*?)\n\$\$", lambda m: "$$" + " ".join(m.group(1).split("\n")) + "$$", block, flags=re.S)
     return "\n".join(("> " + ln) if ln.strip() else ">" for ln in block.splitlines())
 
 

@@ -57,6 +57,9 @@ def start_lab(env: Path, folder: Path, settings: Path) -> tuple[subprocess.Popen
     tracker = settings / "@jupyterlab" / "notebook-extension"
     tracker.mkdir(parents=True, exist_ok=True)
     (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    news = settings / "@jupyterlab" / "apputils-extension"  # no "get notified about Jupyter news?" prompt
+    news.mkdir(parents=True, exist_ok=True)
+    (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
     port = _free_port()
     run_env = {k: v for k, v in os.environ.items() if k not in ("NNTHEORY_STATIC", "PYTHONPATH", "VIRTUAL_ENV")}
     run_env.update(PIP_NO_INDEX="1", PATH=f"{env / 'bin'}:{os.environ.get('PATH', '')}",

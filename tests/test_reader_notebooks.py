@@ -54,7 +54,10 @@ hidden_value = 0.125
 ```{prf:definition} Balanced
 :label: def-fix
 
-A pair is *balanced* if $\norm{a} = \norm{b}$.
+A pair is *balanced* if $\norm{a} = \norm{b}$ and
+$$
+\sum_{k=1}^n a_k = 1
+$$
 ```
 
 ```{prf:theorem} A fixture theorem
@@ -184,6 +187,8 @@ def test_the_fixture_notebook_reads_like_its_page(tmp_path):
     assert r"\lVert x \rVert" in md and r"\widehat{\mathcal{R}}(w)" in md and r"\langle a, b \rangle" in md
     assert not re.search(r"\\(norm|Risk|ip|relu|cd|conv|fro|R)(?![A-Za-z])", md)
     assert "> **Definition 1.1 (Balanced).** A pair is *balanced*" in md
+    # display math in a quoted theorem sits on one line (a "> " inside it would become part of the formula)
+    assert "> $$\\sum_{k=1}^n a_k = 1$$" in md
     assert "> **Theorem 1.1 (A fixture theorem).** For all $x \\in \\mathbb{R}$" in md
     assert re.search(r"\*Proof\.\* Obvious .* ∎", md)
     assert r"\tag{1.1}" in md and f"[(1.1)]({BASE}chapters/01_fixture.html#equation-eq-fix)" in md
