@@ -348,7 +348,7 @@ class Translator:
             self.heading(level + 1, text)
             if level == 0:
                 book = self.app.config.html_title or self.app.config.project
-                self.md.append(f"*A chapter of* {escape_md(book)}*. Read it [on the site]({self.page_url}); "
+                self.md.append(f"*A chapter of {escape_md(book)}. Read it [on the site]({self.page_url}); "
                                "run it here.*")
             for c in node.children:
                 if c is not title:

@@ -98,11 +98,20 @@ const done = arguments[arguments.length - 1];
   await panel.revealed;
   const nb = panel.content;
   while (nb.widgets.length === 0) await new Promise(r => setTimeout(r, 100));
-  for (const cell of nb.widgets) { cell.inputHidden = false; if (cell.model.type === 'code') cell.outputHidden = false; }
   for (const cell of nb.widgets) { if (cell.model.type === 'markdown') cell.rendered = true; }
   await Promise.all(nb.widgets.map(c => c.ready));
   done({cells: nb.widgets.length});
 })().catch(e => done({error: String(e)}));
+"""
+
+UNHIDE_JS = """
+const nb = window.jupyterapp.shell.currentWidget.content;
+for (const cell of nb.widgets) {
+  cell.inputHidden = false;
+  if (cell.model.type === 'code') cell.outputHidden = false;
+  if (cell.model.type === 'markdown') cell.rendered = true;
+}
+return nb.widgets.length;
 """
 
 COUNT_JS = """
@@ -175,19 +184,25 @@ def check_notebook(driver, base: str, name: str, shots: Path, edition: str) -> t
     opened = driver.execute_async_script(OPEN_JS)
     if "error" in opened:
         return [f"{name}: {opened['error']}"], {}
-    counts = {}
-    for _ in range(120):  # MathJax typesets asynchronously: wait until the count of formulas is stable
-        time.sleep(1.0)
-        now = driver.execute_script(COUNT_JS)
-        if now["notRendered"] == 0 and counts and now["math"] == counts.get("math") and now["math"] > 0:
-            break
-        counts = now
-    counts = driver.execute_script(COUNT_JS)
+    def settle() -> dict:
+        counts: dict = {}
+        for _ in range(120):  # MathJax typesets asynchronously: wait until the count of formulas is stable
+            time.sleep(1.0)
+            now = driver.execute_script(COUNT_JS)
+            if now["notRendered"] == 0 and counts and now["math"] == counts.get("math") and now["math"] > 0:
+                break
+            counts = now
+        return driver.execute_script(COUNT_JS)
+
+    # as the reader first meets it (hidden cells collapsed): the first screen and the first theorem-like block
+    settle()
     driver.save_screenshot(str(shots / f"{edition}-{Path(name).stem}.png"))
-    # and the first theorem-like block, numbered as on the site, with its math rendered
     if driver.execute_script(THEOREM_JS):
         time.sleep(1.0)
         driver.save_screenshot(str(shots / f"{edition}-{Path(name).stem}-theorem.png"))
+    # then every cell shown (collapsed derivations and notes included), to read all of it
+    driver.execute_script(UNHIDE_JS)
+    counts = settle()
     if counts["notRendered"]:
         problems.append(f"{name}: {counts['notRendered']} Markdown cells did not render")
     if counts["errors"]:
