@@ -2,14 +2,18 @@
 
 The Clarke differential of a locally Lipschitz ``f`` at ``x`` is the convex hull of all limits of
 gradients ``grad f(x_k)`` along sequences ``x_k -> x`` of points where ``f`` is differentiable. We
-approximate it by the gradients at seeded random points within ``radius`` of ``x``: such points
-avoid the (measure-zero) non-differentiable set with probability one, and autograd is exact there.
+approximate it by the gradients at seeded random points within ``radius`` of ``x``. For the usual
+programs such points almost surely put no primitive (relu, abs, max, ...) exactly on its kink, and
+there autograd returns the true gradient; exactly on a kink it returns the primitive's chosen
+value, which need not be a Clarke subgradient of the composite (``relu(x) - relu(-x)`` at 0).
 
-What sampling computes is Goldstein's ``radius``-subdifferential, the convex hull of the Clarke
-differentials at all points of the ball. It contains the Clarke differential at ``x`` and shrinks
-to it as the radius goes to 0, but for a fixed radius it can be much larger: relu at ``5e-7`` with
-radius ``1e-6`` gives ``[0, 1]`` although the Clarke differential there is ``{1}``. For a
-piecewise-smooth ``f`` the two agree once the ball meets only the pieces that meet at ``x``.
+What sampling approximates, from inside, is Goldstein's ``radius``-subdifferential, the convex hull
+of the Clarke differentials at all points of the ball. That set contains the Clarke differential at
+``x`` and shrinks to it as the radius goes to 0, but for a fixed radius it can be much larger: relu
+at ``5e-7`` with radius ``1e-6`` gives ``[0, 1]`` although the Clarke differential there is ``{1}``.
+For a piecewise-smooth ``f`` the two agree once the ball meets only the pieces that meet at ``x``.
+The sampled hull itself need not contain the Clarke differential: finitely many samples can miss
+extreme gradients (for ``x^2 sin(1/x)`` at 0 the sampled interval lies strictly inside ``[-1, 1]``).
 """
 
 from __future__ import annotations
