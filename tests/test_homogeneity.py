@@ -182,6 +182,35 @@ def test_weight_function_rejects_wrong_vector_and_patterns():
         hom.flat_weights(nets.relu_net([3, 4, 1], bias=True))
 
 
+@pytest.mark.parametrize("layer", [1, 2, 3])
+def test_layer_function_frees_one_layer_and_is_1_homogeneous(layer):
+    net = nets.relu_net([3, 4, 5, 1], seed=7)
+    x = _x(7)
+    g, own = hom.layer_function(net, x, layer)
+    assert torch.equal(own, nets.linear_layers(net)[layer - 1].weight.detach().reshape(-1))
+    assert float(g(own)) == float(hom.weight_function(net, x)(hom.flat_weights(net)))
+    assert hom.scaling_deviation(g, own, 1, list(range(-5, 6))) == 0.0  # powers of two: exact
+    grads = nets.layer_gradients_by_matrices(net, x)
+    assert torch.allclose(clarke.gradient(g, own), grads[layer - 1].reshape(-1), atol=1e-13)
+    saved, before = own.clone(), float(g(own))
+    own += 1.0  # the returned vector is a copy: changing it changes neither the net nor g
+    assert torch.equal(nets.linear_layers(net)[layer - 1].weight.detach().reshape(-1), saved)
+    assert float(g(saved)) == before
+
+
+def test_layer_function_bad_input():
+    net = nets.relu_net([3, 4, 1])
+    with pytest.raises(ValueError, match="layer"):
+        hom.layer_function(net, _x(0), 3)
+    with pytest.raises(ValueError, match="layer"):
+        hom.layer_function(net, _x(0), 0)
+    with pytest.raises(ValueError, match="bias"):
+        hom.layer_function(nets.relu_net([3, 4, 1], bias=True), _x(0), 1)
+    g, _ = hom.layer_function(net, _x(0), 2)
+    with pytest.raises(ValueError, match="shape"):
+        g(torch.zeros(5, dtype=torch.float64))
+
+
 @pytest.mark.parametrize("where", [((1, 0),), ((1, 0), (1, 3)), ((1, 2), (2, 1))])
 def test_make_kink_gives_exact_zeros_and_pieces(where):
     net, x = _kinked(where=where)

@@ -35,6 +35,7 @@ __all__ = [
     "euler_residual",
     "flat_weights",
     "weight_function",
+    "layer_function",
     "flat_params",
     "param_function",
     "zero_preactivations",
@@ -192,6 +193,27 @@ def weight_function(
         return nets.forward(ws, t, masks=masks).reshape(())
 
     return f
+
+
+def layer_function(
+    net: nn.Sequential, x: object, layer: int
+) -> tuple[Callable[[torch.Tensor], torch.Tensor], torch.Tensor]:
+    """``(v -> F(x; W_1, ..., W_layer = v, ..., W_L), vec W_layer)``: one layer's weights free, the others frozen."""
+    lins = nets.linear_layers(net, bias_free=True, scalar_output=True)
+    layer = v.integer(layer, "layer (counted from 1)", least=1, most=len(lins))
+    f, w = weight_function(net, x), flat_weights(net)
+    sizes = [m.weight.numel() for m in lins]
+    start = sum(sizes[: layer - 1])
+    stop = start + sizes[layer - 1]
+    head, own, tail = w[:start], w[start:stop].clone(), w[stop:]
+
+    def g(u: torch.Tensor) -> torch.Tensor:
+        if not isinstance(u, torch.Tensor) or u.shape != own.shape:
+            raise ValueError(f"the weights of layer {layer} must be a flat tensor of shape {tuple(own.shape)}, "
+                             f"got {getattr(u, 'shape', u)!r}")
+        return f(torch.cat([head, u, tail]))
+
+    return g, own
 
 
 def flat_params(net: nn.Sequential) -> torch.Tensor:
