@@ -111,3 +111,10 @@ def test_result_lines_say_claim_measure_bound_and_kind(capsys):
     assert capsys.readouterr().out == "\u2717 too big: 2e-7 \u2264 1e-9 [round-off]  FAILED\n"
     rec = checks.history()[-1]
     assert checks.result_line(rec) == checks.result_line(__import__("dataclasses").asdict(rec))
+
+
+def test_a_value_just_inside_its_bound_prints_apart_from_it(capsys):
+    checks.check_le("tight", 0.93212, 0.93219, kind="inequality")
+    checks.check_ge("at the bound", 1.0, 1.0, kind="inequality")
+    assert capsys.readouterr().out.splitlines() == ["\u2713 tight: 0.9321 \u2264 0.9322 [inequality]",
+                                                    "\u2713 at the bound: 1 \u2265 1 [inequality]"]

@@ -115,7 +115,10 @@ def measure_text(record: Check | dict) -> str:
         steps = (r.get("note") or "").split(" indices")[0]
         over = f"worst of {steps}: " if steps.isdigit() else ""
         return f"{over}{_fmt(r['value'])} \u2264 {_fmt(r['tolerance'])}"
-    return f"{_fmt(r['value'])} {_RELATION.get(rel, rel)} {_fmt(r['tolerance'])}"
+    digits = 3  # enough significant digits that a value just inside its bound does not print equal to it
+    while digits < 12 and r["value"] != r["tolerance"] and _fmt(r["value"], digits) == _fmt(r["tolerance"], digits):
+        digits += 1
+    return f"{_fmt(r['value'], digits)} {_RELATION.get(rel, rel)} {_fmt(r['tolerance'], digits)}"
 
 
 def result_line(record: Check | dict) -> str:
