@@ -240,6 +240,42 @@ def test_diagonal_limit_ends_and_gd():
     assert np.all(ib.diagonal_gd(X, y, alphas, 0.1, 0).beta == 0.0)
 
 
+def test_diagonal_limit_converges_for_tiny_alpha():
+    X, y, _ = _sparse(1)
+    for alpha in (1e-8, 1e-12):
+        beta = ib.diagonal_limit(X, y, alpha)
+        np.testing.assert_allclose(X @ beta, y, atol=1e-10)
+        g = np.arcsinh(beta / (2 * alpha**2))
+        assert ib.span_residual(X, g) < 1e-8 * np.linalg.norm(g)
+
+
+def test_l1_certificate_and_the_rich_exponent():
+    X, y, b = _sparse()
+    xi, nu = ib.l1_certificate(X, y)
+    S, off = np.flatnonzero(b), np.flatnonzero(b == 0)
+    np.testing.assert_allclose(X[:, S].T @ xi, np.sign(b[S]), atol=1e-9)
+    assert 0 < nu < 1 and np.abs(X[:, off].T @ xi).max() == pytest.approx(nu, abs=1e-9)
+    # no other certificate does better: moving xi along the null space of X_S^T never lowers the maximum
+    null = np.linalg.svd(X[:, S].T)[2][S.size:]
+    for z in np.random.default_rng(0).normal(size=(20, null.shape[0])):
+        assert np.abs(X[:, off].T @ (xi + 1e-3 * z @ null)).max() >= nu - 1e-9
+    # the l1 excess of the rich limit falls like alpha^(2 (1 - nu)) (up to corrections of order 1/log(1/alpha^2))
+    a = np.array([1e-11, 1e-12])
+    excess = [np.abs(ib.diagonal_limit(X, y, x)).sum() - np.abs(b).sum() for x in a]
+    slope = np.log(excess[0] / excess[1]) / np.log(a[0] / a[1])
+    assert slope == pytest.approx(2 * (1 - nu), abs=0.05)
+
+
+def test_l1_certificate_bad_input():
+    X, y, _ = _sparse()
+    with pytest.raises(ValueError, match="y = 0"):
+        ib.l1_certificate(X, np.zeros_like(y))
+    with pytest.raises(ValueError, match="no zero coordinate"):
+        ib.l1_certificate(np.eye(3), np.array([1.0, -2.0, 3.0]))
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        ib.l1_certificate(X, y, tol=0.0)
+
+
 def test_diagonal_bad_input():
     X, y, _ = _sparse()
     with pytest.raises(ValueError, match="alphas must be > 0"):

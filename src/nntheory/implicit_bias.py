@@ -7,7 +7,8 @@
   by gradient descent next to its linearisation at ``w0``;
 * a diagonal linear network ``beta = u*u - v*v`` from ``u = v = alpha``: gradient descent, and the
   minimiser of Woodworth et al.'s potential ``Q_alpha`` over the interpolants (between the minimum
-  l2 and the minimum l1 interpolant, ``min_l1_solution``).
+  l2 and the minimum l1 interpolant, ``min_l1_solution``), and the dual certificate ``l1_certificate`` that
+  sets how fast the minimum-l1 interpolant is approached as ``alpha -> 0``.
 
 Margins (logistic loss, SVM, homogeneous nets) are in ``margins``.
 """
@@ -34,6 +35,7 @@ __all__ = [
     "min_l1_solution",
     "hyperbolic_potential",
     "diagonal_limit",
+    "l1_certificate",
     "DiagonalRun",
     "diagonal_gd",
 ]
@@ -203,7 +205,7 @@ def min_l1_solution(X: object, y: object) -> np.ndarray:
 
 
 def hyperbolic_potential(beta: object, alpha: float) -> float:
-    """``Q_alpha(beta) = alpha^2 sum_i q(beta_i / alpha^2)`` with ``q(z) = 2 - sqrt(4 + z^2) + z arcsinh(z / 2)``."""
+    """``Q_alpha(beta) = alpha^2 sum_i phi(beta_i / alpha^2)``, ``phi(z) = 2 - sqrt(4 + z^2) + z arcsinh(z / 2)``."""
     z = v.array(beta, "beta", ndim=1) / v.positive(alpha, "alpha") ** 2
     return float(alpha**2 * np.sum(2 - np.sqrt(4 + z**2) + z * np.arcsinh(z / 2)))
 
@@ -211,8 +213,8 @@ def hyperbolic_potential(beta: object, alpha: float) -> float:
 def diagonal_limit(X: object, y: object, alpha: float, *, tol: float = 1e-12) -> np.ndarray:
     """``argmin Q_alpha(beta) s.t. X beta = y``, by Newton's method on the concave dual.
 
-    The minimiser has ``q'(beta_i / alpha^2) = arcsinh(beta_i / (2 alpha^2)) = (X^T mu)_i``, i.e.
-    ``beta = 2 alpha^2 sinh(X^T mu)``, with ``mu`` the maximiser of ``<mu, y> - 2 alpha^2 sum cosh(X^T mu)``.
+    The minimiser has ``phi'(beta_i / alpha^2) = arcsinh(beta_i / (2 alpha^2)) = (X^T nu)_i``, i.e.
+    ``beta = 2 alpha^2 sinh(X^T nu)``, with ``nu`` the maximiser of ``<nu, y> - 2 alpha^2 sum cosh(X^T nu)``.
     """
     A, b = v.data(X, y)
     a2 = v.positive(alpha, "alpha") ** 2
@@ -230,10 +232,42 @@ def diagonal_limit(X: object, y: object, alpha: float, *, tol: float = 1e-12) ->
         step = np.linalg.solve((A * (2 * a2 * np.cosh(z))) @ A.T, grad)
         t, here = 1.0, dual(mu)
         slack = 64 * np.finfo(float).eps * (abs(here) + abs(mu @ b))  # Armijo's test up to round-off in the values
-        while dual(mu - t * step) > here - 0.25 * t * (grad @ step) + slack and t > 1e-12:
+        # halve until Armijo's test holds; an overflowing trial point (dual = inf) fails it, and for tiny alpha
+        # (Hessian ~ alpha^2) the first Newton step is enormous, so t may have to become very small
+        while not dual(mu - t * step) <= here - 0.25 * t * (grad @ step) + slack and t > 1e-300:
             t /= 2
         mu = mu - t * step
     raise RuntimeError(f"Newton's method did not converge for alpha={alpha} (residual {np.linalg.norm(grad):.3g})")
+
+
+def l1_certificate(X: object, y: object, *, tol: float = 1e-9) -> tuple[np.ndarray, float]:
+    """The dual certificate ``xi`` of the minimum-l1 interpolant that the rich limit selects, and ``omega_star``.
+
+    With ``S`` the support of ``beta_l1 = min_l1_solution(X, y)`` and ``s`` its signs, ``xi`` solves the linear
+    program ``min_xi max_{i not in S} |(X^T xi)_i|`` subject to ``(X^T xi)_S = s``; ``omega_star`` is that minimum.
+    ``omega_star < 1`` (with ``X_S`` of full column rank) certifies that ``beta_l1`` is the unique minimum-l1
+    interpolant, and ``beta_inf(alpha)`` approaches it like ``alpha^(2 (1 - omega_star))``. Coordinates whose
+    ``|beta_l1,i|`` is below ``tol`` times ``max |beta_l1|`` count as off the support.
+    """
+    A, b = v.data(X, y)
+    n, d = A.shape
+    beta = min_l1_solution(A, b)
+    tol = v.positive(tol, "tol")
+    S = np.flatnonzero(np.abs(beta) > tol * max(np.abs(beta).max(), np.finfo(float).tiny))
+    off = np.setdiff1d(np.arange(d), S)
+    if S.size == 0:
+        raise ValueError("y = 0: the minimum-l1 interpolant is 0 and has no support to certify")
+    if off.size == 0:
+        raise ValueError("the minimum-l1 interpolant has no zero coordinate: nothing to certify off its support")
+    # variables (xi, t): minimise t subject to -t <= (X^T xi)_i <= t off S and (X^T xi)_S = sign(beta_S)
+    Aoff = A[:, off].T
+    A_ub = np.vstack([np.c_[Aoff, -np.ones(off.size)], np.c_[-Aoff, -np.ones(off.size)]])
+    res = linprog(np.r_[np.zeros(n), 1.0], A_ub=A_ub, b_ub=np.zeros(2 * off.size),
+                  A_eq=np.c_[A[:, S].T, np.zeros(S.size)], b_eq=np.sign(beta[S]),
+                  bounds=[(None, None)] * n + [(0, None)], method="highs")
+    if res.status != 0:
+        raise ValueError(f"no dual certificate: the signs of beta_l1 on its support are not attainable ({res.message})")
+    return res.x[:n], float(res.x[-1])
 
 
 @dataclass(frozen=True)

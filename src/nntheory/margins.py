@@ -180,6 +180,7 @@ class MarginRun:
     flow_derivative: dict[int, float]  # <grad smoothed, -grad R> at the checked steps
     snapshots: dict[int, list[torch.Tensor]]  # parameters at the requested steps
     time: np.ndarray  # sum of the steps taken so far, lr_0 + ... + lr_{k-1} (k * lr for a constant step)
+    grad_sq: np.ndarray  # ||grad R(theta_k)||^2, the squared gradient norm of the mean risk at every step k
 
 
 def _record(run: dict, k: int, q: torch.Tensor, sq: torch.Tensor, risk: torch.Tensor, L: int,
@@ -208,7 +209,7 @@ def margin_gd(net: nn.Sequential, X: object, y: object, lr: float, steps: int, *
     if any(s > steps for s in wanted):
         raise ValueError(f"snapshots must be steps between 0 and steps={steps}, got {sorted(wanted)}")
     params = [m.weight for m in nets.linear_layers(net)]
-    run = {k: np.empty(steps + 1) for k in ("loss", "margin", "smoothed", "time")}
+    run = {k: np.empty(steps + 1) for k in ("loss", "margin", "smoothed", "time", "grad_sq")}
     run["layer_sq"], drift = np.empty((steps + 1, L)), np.zeros((steps + 1, L - 1))
     run["time"][0] = 0.0
     deriv: dict[int, float] = {}
@@ -225,8 +226,9 @@ def margin_gd(net: nn.Sequential, X: object, y: object, lr: float, steps: int, *
             _record(run, k, q, sq, risk, L, params)
             if k in wanted:
                 snaps[k] = [p.detach().clone() for p in params]
+            g2 = np.array([float((g * g).sum()) for g in grads])
+            run["grad_sq"][k] = g2.sum()
             if k < steps:
-                g2 = np.array([float((g * g).sum()) for g in grads])
                 step = lr * float(risk) / g2.sum() if adaptive else lr
                 drift[k + 1] = drift[k] + step**2 * (g2[:-1] - g2[1:])
                 run["time"][k + 1] = run["time"][k] + step
@@ -234,7 +236,7 @@ def margin_gd(net: nn.Sequential, X: object, y: object, lr: float, steps: int, *
     if not np.all(np.isfinite(run["loss"])):
         raise ValueError(f"gradient descent diverged with lr={lr}; use a smaller step")
     return MarginRun(run["loss"], run["margin"], run["smoothed"], run["layer_sq"], drift, deriv, snaps,
-                     run["time"])
+                     run["time"], run["grad_sq"])
 
 
 def decision_grid(weights: Sequence[torch.Tensor], lo: float, hi: float,
