@@ -26,22 +26,23 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 _TARGET = re.compile(r"^\(([\w-]+)\)=\s*$")
-_PRF = re.compile(r"^(`{3,}|:{3,})\{prf:\w+\}")
+_PRF = re.compile(r"^(`{3,}|:{3,})\{(prf:\w+|exercise)\}")
 _LABEL = re.compile(r"^:label:\s*([\w-]+)\s*$")
 
 
 def stub(title: str, text: str) -> str:
-    """A stand-in for a chapter not built: its title, and its section and prf labels as empty targets,
-    so that ``{ref}`` and ``{prf:ref}`` links into it from the chapters built still resolve."""
+    """A stand-in for a chapter not built: its title, and its section, ``prf`` and exercise labels as empty
+    targets, so that ``{ref}`` and ``{prf:ref}`` links into it from the chapters built still resolve."""
     out = [f"# {title}", "", "(Not built in this subset.)", ""]
     in_prf = False
     for line in text.splitlines():
         if (m := _TARGET.match(line)):
             out += [f"({m[1]})=", f"## {m[1]}", ""]
-        elif _PRF.match(line):
-            in_prf = True
+        elif (d := _PRF.match(line)):
+            in_prf = d[2]
         elif in_prf and (m := _LABEL.match(line)):
-            out += ["```{prf:remark}", f":label: {m[1]}", "", "(Not built in this subset.)", "```", ""]
+            kind = "exercise" if in_prf == "exercise" else "prf:remark"
+            out += [f"```{{{kind}}}", f":label: {m[1]}", "", "(Not built in this subset.)", "```", ""]
             in_prf = False
         elif in_prf and not line.startswith(":"):
             in_prf = False  # the directive's options ended without a label
