@@ -358,3 +358,116 @@ def test_grad_sq_cum_gives_the_drift_identity_at_every_recorded_step():
     np.testing.assert_allclose(tr.grad_sq_cum[-1], [g.sum() for g in tr.info["grad_sq_sum"]], rtol=1e-12)
     flow = dyn.gradient_flow(nets.linear_net([3, 2, 1], seed=0), *_data([3, 2, 1], n=5), T=0.1, n_eval=3)
     assert flow.grad_sq_cum is None
+
+
+# --------------------------------------------------------------------------- sharpness and round-off scale
+
+
+def _dense_hessian(ws, X, y, relu):
+    sizes = [w.size for w in ws]
+
+    def risk(flat):
+        W = [p.reshape(w.shape) for p, w in zip(torch.split(flat, sizes), ws)]
+        out = nets.forward(W, torch.from_numpy(X), relu=relu)
+        return 0.5 * torch.sum((out - torch.from_numpy(y)) ** 2) / X.shape[0]
+
+    flat = torch.tensor(np.concatenate([w.ravel() for w in ws]))
+    return torch.autograd.functional.hessian(risk, flat).numpy(), np.cumsum([0] + sizes)
+
+
+@examples(10)
+@given(widths=st.lists(st.integers(1, 5), min_size=3, max_size=4), seed=st.integers(0, 1000), relu=st.booleans())
+def test_sharpness_matches_the_dense_hessian(widths, seed, relu):
+    net = nets.relu_net(widths, seed=seed) if relu else nets.linear_net(widths, seed=seed)
+    X, y = _data(widths, n=6, seed=seed)
+    ws = nets.weights(net, linear=True)
+    H, cuts = _dense_hessian(ws, X, y, relu)
+    scale = 1.0 + np.abs(H).max()
+    assert dyn.sharpness(net, X, y) == pytest.approx(np.linalg.eigvalsh(H)[-1], abs=1e-9 * scale)
+    for h, (a, b) in enumerate(zip(cuts[:-1], cuts[1:])):
+        assert dyn.sharpness(ws, X, y, layer=h, relu=relu) == pytest.approx(np.linalg.eigvalsh(H[a:b, a:b])[-1],
+                                                                              abs=1e-9 * scale)
+
+
+def test_sharpness_by_lanczos_on_a_larger_net():
+    widths = [12, 10, 8, 2]
+    net = nets.relu_net(widths, seed=1)
+    X, y = _data(widths, n=20, seed=2)
+    H, _ = _dense_hessian(nets.weights(net), X, y, True)  # 220 parameters: the Lanczos path
+    assert dyn.sharpness(net, X, y, tol=1e-12) == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-9)
+
+
+def test_sharpness_scales_like_c_squared_along_the_rescaling_symmetry():
+    # H(D_c w) = D_c^{-1} H(w) D_c^{-1}: the block of the layer divided by c is multiplied by c^2
+    widths = [6, 9, 7, 2]
+    net = nets.relu_net(widths, seed=4)
+    X, y = _data(widths, n=15, seed=4)
+    c = 3.0
+    moved = dyn.rescale_layers(net, [1.0, 1 / c, c])
+    np.testing.assert_allclose(dyn.sharpness(moved, X, y, layer=1), c**2 * dyn.sharpness(net, X, y, layer=1), rtol=1e-9)
+    np.testing.assert_allclose(dyn.sharpness(moved, X, y, layer=2), dyn.sharpness(net, X, y, layer=2) / c**2, rtol=1e-9)
+    np.testing.assert_allclose(dyn.sharpness(moved, X, y, layer=0), dyn.sharpness(net, X, y, layer=0), rtol=1e-9)
+    assert dyn.sharpness(moved, X, y) >= c**2 * dyn.sharpness(net, X, y, layer=1) * (1 - 1e-9)
+
+
+def test_roundoff_scale_formula_and_bound():
+    widths = [4, 6, 5, 3]
+    net = nets.relu_net(widths, seed=7)
+    X, y = _data(widths, n=11, seed=7)
+    ws = nets.weights(net)
+    a = np.abs(X)
+    for w in ws:
+        a = a @ np.abs(w).T
+    expected = float(np.sum((a + np.abs(y)) * a)) / X.shape[0]
+    assert dyn.roundoff_scale(net, X, y) == pytest.approx(expected, rel=1e-14)
+    assert dyn.roundoff_scale(ws, X, y) == dyn.roundoff_scale(net, X, y)
+    # the scale dominates rho = <W_h, dR/dW_h> (each term |F - y| |F| <= (a + |y|) a)
+    F = nets.forward(ws, X)
+    assert abs(float(np.sum((F - y) * F))) / X.shape[0] <= expected
+    # and the computed per-layer inner products agree far inside gamma_nu * A
+    _, grads = dyn.loss_and_grads(ws, X, y)
+    inner = [float(np.sum(w * g)) for w, g in zip(ws, grads)]
+    nu = X.shape[0] + 2 * sum(widths) + 2 * len(ws) + 2 + max(w.size for w in ws)
+    assert np.ptp(inner) <= 2 * nu * U * expected
+
+
+def test_train_gd_stop_loss_and_roundoff_tracking():
+    widths = [3, 6, 1]
+    net = nets.relu_net(widths, seed=0)
+    X, y = _data(widths, n=10)
+    full = dyn.train_gd(net, X, y, lr=0.05, steps=400, every=400, track_roundoff=True)
+    target = 0.5 * (full.loss[0] + full.loss[-1])
+    part = dyn.train_gd(net, X, y, lr=0.05, steps=400, every=1000, stop_loss=target, track_roundoff=True)
+    k = part.info["steps"]
+    assert part.info["stopped"] and not full.info["stopped"] and 0 < k < 400
+    assert part.loss[-1] <= target < part.loss[0] and part.t[-1] == pytest.approx(k * 0.05)
+    every = dyn.train_gd(net, X, y, lr=0.05, steps=k, every=1)
+    assert np.all(every.loss[:-1] > target)  # it stopped at the first step below the target
+    np.testing.assert_array_equal(part.sq_norms[-1], every.sq_norms[-1])
+    assert part.info["roundoff_scale"].shape == (k + 1,) and full.info["roundoff_scale"].shape == (401,)
+    np.testing.assert_allclose(part.info["roundoff_scale"], full.info["roundoff_scale"][: k + 1], rtol=1e-15)
+    assert "roundoff_scale" not in every.info
+    assert dyn.roundoff_scale(part.net, X, y) == pytest.approx(part.info["roundoff_scale"][-1], rel=1e-14)
+
+
+def test_sharpness_and_new_options_bad_input():
+    net = nets.relu_net([2, 3, 1])
+    X, y = _data([2, 3, 1])
+    with pytest.raises(ValueError, match="layer must be <= 1"):
+        dyn.sharpness(net, X, y, layer=2)
+    with pytest.raises(TypeError, match="layer must be an int"):
+        dyn.sharpness(net, X, y, layer=0.5)
+    with pytest.raises(ValueError, match="tol must be > 0"):
+        dyn.sharpness(net, X, y, tol=0.0)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        dyn.sharpness(net, X, y, seed=1.5)
+    with pytest.raises(TypeError, match="relu must be True or False"):
+        dyn.sharpness(nets.weights(net), X, y)
+    with pytest.raises(ValueError, match=r"y must have shape"):
+        dyn.sharpness(net, X, y[:-1])
+    with pytest.raises(ValueError, match="stop_loss must be >= 0"):
+        dyn.train_gd(net, X, y, lr=0.1, steps=1, stop_loss=-1.0)
+    with pytest.raises(TypeError, match="track_roundoff must be a bool"):
+        dyn.train_gd(net, X, y, lr=0.1, steps=1, track_roundoff=1)
+    with pytest.raises(TypeError, match="non-empty list"):
+        dyn.roundoff_scale(np.eye(2), X, y)

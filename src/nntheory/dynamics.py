@@ -36,6 +36,8 @@ __all__ = [
     "Factorization",
     "loss_and_grads",
     "layer_sq_norms",
+    "roundoff_scale",
+    "sharpness",
     "neuron_balance",
     "linear_invariants",
     "rescale_layers",
@@ -108,6 +110,19 @@ def _ws(net_or_ws: object) -> Weights:
 def layer_sq_norms(net: nn.Sequential | Sequence[np.ndarray]) -> np.ndarray:
     """Squared Frobenius norms ``||W_i||_F^2`` of every layer (a net or a list of weight matrices)."""
     return np.array([float(np.sum(w * w)) for w in _ws(net)])
+
+
+def _roundoff_scale(abs_ws: Weights, abs_X: np.ndarray, abs_y: np.ndarray) -> float:
+    a = nets.forward(abs_ws, abs_X, relu=False)  # a_i = |W_L| ... |W_1| |x_i|, one row per input
+    return float(np.sum((a + abs_y) * a)) / abs_X.shape[0]
+
+
+def roundoff_scale(net: nn.Sequential | Sequence[np.ndarray], X: object, y: object) -> float:
+    """``rho_bar(w) = 1/n sum_i <a_i + |y_i|, a_i>``, ``a_i = |W_L|...|W_1||x_i|``: the absolute-value version of
+    ``rho(w) = <W_h, dR/dW_h>``, which bounds its rounding error (by ``gamma_nu rho_bar(w)``, ``nu`` roundings in a chain)."""
+    ws = _ws(net)
+    X, y = _check_data(ws, X, y)
+    return _roundoff_scale([np.abs(w) for w in ws], np.abs(X), np.abs(y))
 
 
 def neuron_balance(net: nn.Sequential | Sequence[np.ndarray]) -> list[np.ndarray]:
@@ -199,29 +214,98 @@ def _trajectory(rows: dict, net: nn.Sequential, ws: Weights, info: dict) -> Traj
 
 
 @_one_thread
-def train_gd(net: nn.Sequential, X: object, y: object, *, lr: float, steps: int, every: int = 1) -> Trajectory:
-    """Full-batch gradient descent ``W_i <- W_i - lr dR/dW_i`` for ``steps`` steps, recording every ``every``."""
+def train_gd(net: nn.Sequential, X: object, y: object, *, lr: float, steps: int, every: int = 1,
+             stop_loss: float | None = None, track_roundoff: bool = False) -> Trajectory:
+    """Full-batch gradient descent ``W_i <- W_i - lr dR/dW_i`` for ``steps`` steps, recording every ``every``.
+
+    With ``stop_loss`` the run stops at the first step whose loss is at most ``stop_loss`` (recorded; ``info["steps"]``
+    is then the number of steps taken). With ``track_roundoff`` ``info["roundoff_scale"]`` holds
+    :func:`roundoff_scale` at the weights of every step, the first ``info["steps"] + 1`` of them.
+    """
     relu = nets.check_net(net, **_RULES)
     lr, steps, every = v.positive(lr, "lr"), v.integer(steps, "steps", least=1), v.integer(every, "every", least=1)
+    stop_loss = None if stop_loss is None else v.nonnegative(stop_loss, "stop_loss")
+    track_roundoff = v.boolean(track_roundoff, "track_roundoff")
     ws = nets.weights(net, **_RULES)
     X, y = _check_data(ws, X, y)
+    abs_X, abs_y = np.abs(X), np.abs(y)
     w0 = [w.copy() for w in ws]
     rows: dict = {k: [] for k in ("t", "loss", "sq_norms", "grad_sq_norms", "dist_sq", "balance", "grad_sq_cum")}
     g2_sum = [np.zeros_like(w) for w in ws]  # sum over steps of the squared gradient entries
     cum = np.zeros(len(ws))  # the same, summed per layer: the drift identity at every recorded step
+    scales: list[float] = []
+    taken, stopped = steps, False
     for step in range(steps + 1):
         loss, grads = loss_and_grads(ws, X, y, relu=relu)
         if not np.isfinite(loss):
             raise ValueError(f"gradient descent diverged at step {step} (loss {loss}); use a smaller lr than {lr}")
-        if step % every == 0 or step == steps:
+        if track_roundoff:
+            scales.append(_roundoff_scale([np.abs(w) for w in ws], abs_X, abs_y))
+        stop = stop_loss is not None and loss <= stop_loss
+        if step % every == 0 or step == steps or stop:
             _record(rows, ws, w0, loss, grads, step * lr)
             rows["grad_sq_cum"].append(cum.copy())
+        if stop:
+            taken, stopped = step, True
+            break
         if step < steps:
             ws = [w - lr * g for w, g in zip(ws, grads)]
             for s, g in zip(g2_sum, grads):
                 s += g * g
             cum += [float(np.sum(g * g)) for g in grads]
-    return _trajectory(rows, net, ws, {"lr": lr, "steps": steps, "grad_sq_sum": g2_sum})
+    info = {"lr": lr, "steps": taken, "grad_sq_sum": g2_sum, "stopped": stopped}
+    if track_roundoff:
+        info["roundoff_scale"] = np.array(scales)
+    return _trajectory(rows, net, ws, info)
+
+
+@_one_thread
+def sharpness(net: nn.Sequential | Sequence[np.ndarray], X: object, y: object, *, layer: int | None = None,
+              relu: bool | None = None, tol: float = 1e-10, seed: int = 0) -> float:
+    """Largest eigenvalue of the Hessian of the quadratic risk at the net's weights (``layer=h``: of its diagonal
+    block for ``W_{h+1}``, 0-based), by Lanczos (``scipy.sparse.linalg.eigsh``, relative tolerance ``tol``) on exact
+    Hessian-vector products (autograd; relu''= 0 off the kinks). ``relu`` is needed only for a list of weights."""
+    from scipy.sparse.linalg import LinearOperator, eigsh
+
+    if isinstance(net, nn.Module):
+        relu = nets.check_net(net, **_RULES)
+    elif relu is None:
+        raise TypeError("relu must be True or False when net is a list of weight matrices")
+    else:
+        relu = v.boolean(relu, "relu")
+    ws = _ws(net)
+    X, y = _check_data(ws, X, y)
+    tol, seed = v.positive(tol, "tol"), v.integer(seed, "seed", least=0)
+    if layer is not None:
+        layer = v.integer(layer, "layer", least=0, most=len(ws) - 1)
+    sizes = [w.size for w in ws]
+    n_threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        flat = torch.tensor(np.concatenate([w.ravel() for w in ws]), requires_grad=True)
+        W = [p.reshape(w.shape) for p, w in zip(torch.split(flat, sizes), ws)]
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        out = nets.forward(W, Xt, relu=relu)
+        risk = 0.5 * torch.sum((out - yt) ** 2) / X.shape[0]
+        (g,) = torch.autograd.grad(risk, flat, create_graph=True)
+        lo = 0 if layer is None else int(sum(sizes[:layer]))
+        hi = flat.numel() if layer is None else lo + sizes[layer]
+
+        def hvp(vec: np.ndarray) -> np.ndarray:
+            full = torch.zeros(flat.numel(), dtype=torch.float64)
+            full[lo:hi] = torch.from_numpy(np.ascontiguousarray(vec, dtype=np.float64).ravel())
+            (hv,) = torch.autograd.grad(g, flat, full, retain_graph=True)
+            return hv[lo:hi].numpy().copy()
+
+        dim = hi - lo
+        if dim <= 64:  # small: the dense Hessian (block), column by column, and all its eigenvalues
+            H = np.column_stack([hvp(e) for e in np.eye(dim)])
+            return float(np.linalg.eigvalsh((H + H.T) / 2)[-1])
+        op = LinearOperator((dim, dim), matvec=hvp, dtype=np.float64)
+        start = np.random.default_rng(seed).standard_normal(dim)
+        return float(eigsh(op, k=1, which="LA", tol=tol, v0=start, return_eigenvectors=False)[0])
+    finally:
+        torch.set_num_threads(n_threads)
 
 
 @_one_thread
