@@ -169,3 +169,82 @@ def test_unit_switches_and_boundary_flips():
     assert regions.unit_switches(tent).sum() == regions.boundary_flips(tent).sum()
     with pytest.raises(TypeError, match="Region1D"):
         regions.unit_switches(regions.regions_2d(nets.relu_net([2, 3, 1]), [-1, -1], [1, 1]))
+
+
+# ----------------------------------------------------------------------------- the line bound and its two readings
+
+
+def test_telgarsky_bound_counts_all_units():
+    # H layers of m units: N = mH units in all, so (2N/H)^H = (2m)^H (not (2m/H)^H, the per-layer misreading)
+    for m, H in [(2, 8), (3, 4), (5, 2), (7, 1)]:
+        assert region_bounds.telgarsky_bound([m] * H) == pytest.approx((2 * m) ** H)
+    assert region_bounds.telgarsky_bound([3, 5, 7]) == pytest.approx((2 * 15 / 3) ** 3)
+
+
+@pytest.mark.parametrize("widths", [[3], [3, 3], [3, 5, 4], [4, 4, 4], [8, 8], [3] * 6])
+def test_sawtooth_net_attains_the_line_bound(widths):
+    rr = regions.regions_1d(region_examples.sawtooth_net(widths), [0.0], [1.0])
+    assert len(rr) == regions.count_pieces(rr) == region_bounds.univariate_bound(widths)
+    assert len(rr) <= region_bounds.telgarsky_bound(widths)
+
+
+def test_sawtooth_net_maps_each_region_onto_the_unit_interval():
+    net = region_examples.sawtooth_net([3, 4])
+    xs, ys = region_bounds.breakpoints_1d(net, 0.0, 1.0)
+    assert len(xs) == 4 * 5 + 1
+    np.testing.assert_allclose(ys, np.arange(len(ys)) % 2, atol=1e-12)  # 0, 1, 0, 1, ... at the region ends
+
+
+def test_sawtooth_net_rejects_bad_widths():
+    with pytest.raises(ValueError, match="widths"):
+        region_examples.sawtooth_net([3, 2])
+    with pytest.raises(ValueError, match="widths"):
+        region_examples.sawtooth_net([])
+    with pytest.raises(TypeError, match="widths"):
+        region_examples.sawtooth_net(3)
+
+
+# ----------------------------------------------------------------------------- switching rates given earlier layers
+
+
+def test_conditional_switch_rates_first_layer_is_the_closed_form():
+    a, b = np.array([-1.0, 0.5]), np.array([1.5, -0.5])
+    for ws, bias in (([2, 8, 1], True), ([2, 16, 16, 1], True), ([2, 8, 8, 1], False)):
+        rates = region_bounds.conditional_switch_rates(nets.relu_net(ws, bias=bias, seed=1), a, b)
+        assert len(rates) == len(ws) - 2
+        assert rates[0] == pytest.approx(region_bounds.expected_crossings_one_layer(a, b, d_in=2, bias=bias), rel=1e-12)
+
+
+def test_conditional_switch_rates_match_fresh_units():
+    # fix layer 1, draw many fresh layer-2 units as relu_net would, and count their sign changes on the segment
+    a, b = np.array([-1.5, -1.0]), np.array([1.5, 1.0])
+    net = nets.relu_net([2, 12, 1, 1], bias=True, seed=5)
+    rate = region_bounds.conditional_switch_rates(net, a, b)[1]
+    rr = regions.regions_1d(net, a, b)
+    ts = np.linspace(0, 1, 20001)
+    h = np.maximum(nets.forward(nets.weights(net)[:1], a + ts[:, None] * (b - a), bs=nets.biases(net)[:1]), 0)
+    rng = np.random.default_rng(0)
+    S = 4000
+    z = h @ rng.normal(0, np.sqrt(2 / 12), size=(12, S)) + rng.normal(0, np.sqrt(1 / 12), size=S)
+    switches = (np.diff(np.sign(z), axis=0) != 0).sum(axis=0)
+    assert len(rr) > 1 and abs(switches.mean() - rate) <= 4 * switches.std() / np.sqrt(S)
+
+
+def test_conditional_switch_rates_reuse_regions():
+    a, b = np.array([-1.0, 0.5]), np.array([1.5, -0.5])
+    net = nets.relu_net([2, 8, 8, 8, 1], bias=True, seed=2)
+    rr = regions.regions_1d(net, a, b)
+    np.testing.assert_array_equal(region_bounds.conditional_switch_rates(net, a, b, regions=rr),
+                                  region_bounds.conditional_switch_rates(net, a, b))
+    with pytest.raises(TypeError, match="regions"):
+        region_bounds.conditional_switch_rates(net, a, b, regions=[])
+
+
+def test_conditional_switch_rates_reject_bad_input():
+    a, b = np.array([-1.5, -1.0]), np.array([1.5, 1.0])  # the segment passes through the origin
+    with pytest.raises(ValueError, match="passes through 0"):
+        region_bounds.conditional_switch_rates(nets.relu_net([2, 4, 1], seed=0), a, b)
+    with pytest.raises(ValueError, match="weight_var"):
+        region_bounds.conditional_switch_rates(nets.relu_net([2, 4, 1], bias=True, seed=0), a, b, weight_var=0.0)
+    with pytest.raises(ValueError, match="bias_var"):
+        region_bounds.conditional_switch_rates(nets.relu_net([2, 4, 1], bias=True, seed=0), a, b, bias_var=-1.0)

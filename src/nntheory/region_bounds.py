@@ -29,6 +29,7 @@ __all__ = [
     "telgarsky_bound",
     "montufar_lower_bound",
     "expected_crossings_one_layer",
+    "conditional_switch_rates",
     "tent_l1_lower_bound",
     "pwl_l1_distance",
     "breakpoints_1d",
@@ -58,9 +59,9 @@ def zaslavsky_count(m: int, d: int) -> int:
 def serra_bound(n0: int, widths: Sequence[int]) -> int:
     """Serra et al. (2018), Theorem 1: at most ``sum over J of prod_l C(n_l, j_l)`` regions for input dimension ``n0``.
 
-    ``J`` holds the ``(j_1, ..., j_L)`` with ``0 <= j_l <= min(n0, n_1 - j_1, ..., n_{l-1} - j_{l-1}, n_l)``:
-    ``j_l`` counts the units of layer ``l`` that a region's hyperplanes can use, capped by the dimension
-    left after the earlier layers (their bottleneck).
+    ``J`` holds the ``(j_1, ..., j_H)`` with ``0 <= j_l <= min(n0, n_1 - j_1, ..., n_{l-1} - j_{l-1}, n_l)``:
+    ``j_l`` counts the units of layer ``l`` that are off in a region, so the ``n_l - j_l`` that are on cap the
+    dimension passed to the next layer (their bottleneck), and at most ``C(n_l, j_l)`` regions have ``j_l`` off.
     """
     n0 = v.integer(n0, "n0", least=1)
     ws = _widths(widths)
@@ -81,12 +82,16 @@ def univariate_bound(widths: Sequence[int]) -> int:
 
 
 def telgarsky_bound(widths: Sequence[int]) -> float:
-    """``(2m/L)^L`` with ``m = sum of widths``, ``L`` layers: the bound quoted in the homework (>= prod 2 m_l)."""
+    """``(2N/H)^H`` for ``H`` hidden layers with ``N`` units in all (``>= prod 2 n_l``): a bound on regions along a line.
+
+    ``N`` is the total number of units, not the width of one layer: with ``H`` layers of ``m`` units the
+    bound is ``(2m)^H``.
+    """
     ws = _widths(widths)
-    L = len(ws)
-    if L == 0:
+    H = len(ws)
+    if H == 0:
         return 1.0
-    return (2.0 * sum(ws) / L) ** L
+    return (2.0 * sum(ws) / H) ** H
 
 
 def montufar_lower_bound(n0: int, widths: Sequence[int]) -> int:
@@ -112,6 +117,40 @@ def expected_crossings_one_layer(start: object, end: object, *, d_in: int, bias:
         return 0.5  # one endpoint has z = 0 surely; the other a symmetric sign
     rho = float(np.clip(cov / math.sqrt(vp * vq), -1.0, 1.0))
     return math.acos(rho) / math.pi
+
+
+def conditional_switch_rates(net: nn.Sequential, start: object, end: object, *, weight_var: float = 2.0,
+                             bias_var: float | None = None, regions: Sequence[Region1D] | None = None) -> np.ndarray:
+    """For each hidden layer ``l``: the expected switches along the segment of a fresh unit of layer ``l``, given layers ``< l``.
+
+    The unit's weights are ``N(0, weight_var / n)`` and its bias ``N(0, bias_var / n)`` with ``n`` its fan-in
+    (``nets.relu_net``: 2 and 1; ``bias_var`` defaults to 1 with biases, 0 without). The value is the length
+    of the path ``t -> phi(t) / |phi(t)|`` on the unit sphere divided by pi, where ``phi(t) = (sqrt(weight_var)
+    h(t), sqrt(bias_var))`` and ``h(t)`` is the output of layers ``< l`` at ``start + t (end - start)``
+    (the input itself for ``l = 1``, where the value is ``arccos(rho) / pi``). ``regions``: the output of
+    ``regions_1d(net, start, end)``, if already computed.
+    """
+    weight_var = v.positive(weight_var, "weight_var")
+    has_bias = any(b is not None for b in nets.biases(net))
+    bias_var = (1.0 if has_bias else 0.0) if bias_var is None else v.nonnegative(bias_var, "bias_var")
+    regs = regions_1d(net, start, end) if regions is None else list(regions)
+    if not regs or not all(isinstance(r, Region1D) for r in regs):
+        raise TypeError("regions must be the output of regions_1d(net, start, end) (a non-empty list of Region1D)")
+    ts = np.array([r.t0 for r in regs] + [regs[-1].t1])
+    X = regs[0].start + ts[:, None] * (regs[-1].end - regs[0].start)  # region ends (t0 = 0, t1 = 1 at the ends)
+    ws = nets.weights(net)
+    _, zs = nets.forward(ws, X, bs=nets.biases(net), keep=True)
+    out = []
+    for h in [X] + [np.maximum(z, 0.0) for z in zs[:-1]]:
+        phi = np.hstack([np.sqrt(weight_var) * h, np.full((len(h), 1), np.sqrt(bias_var))])
+        norm = np.linalg.norm(phi, axis=1, keepdims=True)
+        if not np.all(norm > 0):
+            raise ValueError("the feature path passes through 0 (no bias and every unit off): the switching rate is undefined")
+        u = phi / norm
+        # the path is affine between consecutive region ends, so it runs along one great circle there
+        arcs = 2.0 * np.arctan2(np.linalg.norm(u[1:] - u[:-1], axis=1), np.linalg.norm(u[1:] + u[:-1], axis=1))
+        out.append(float(arcs.sum()) / math.pi)
+    return np.array(out)
 
 
 def tent_l1_lower_bound(depth: int, pieces: int) -> float:

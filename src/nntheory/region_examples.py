@@ -12,7 +12,7 @@ from torch import nn
 from . import _validate as v
 from . import optim
 
-__all__ = ["tent_net", "montufar_net", "two_moons", "train_snapshots"]
+__all__ = ["tent_net", "sawtooth_net", "montufar_net", "two_moons", "train_snapshots"]
 
 
 def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
@@ -33,6 +33,48 @@ def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential
         out.bias.zero_()
     return nn.Sequential(*layers, out)
 
+
+def _sawtooth_layer(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Signs ``a``, thresholds ``t``, output weights ``v`` and offset ``c`` of one sawtooth layer of ``m >= 3`` units.
+
+    ``g(s) = c + sum_k v_k relu(a_k (s - t_k))`` maps each of the ``m + 1`` intervals between ``0, t_1, ...,
+    t_m, 1`` onto [0, 1] (``g`` alternates between 0 and 1 at those points). Unit 3 is on to the left of
+    its threshold and gives the first piece its slope, which needs ``1/w_0 = 1/w_2 + 1/w_3`` for the
+    piece widths ``w``.
+    """
+    w = np.ones(m + 1)
+    w[0] = 0.5  # 1/w_0 = 1/w_2 + 1/w_3 with w_2 = w_3 = 1
+    w /= w.sum()
+    t = np.cumsum(w)[:-1]  # t_1, ..., t_m
+    slopes = (-1.0) ** np.arange(m + 1) / w  # g goes 0 -> 1 -> 0 -> ... across the pieces
+    v = np.diff(slopes)  # the change of slope at t_k
+    a = np.ones(m)
+    a[2] = -1.0  # unit 3 (index 2) is on for s < t_3
+    return a, t, v, float(-v[2] * t[2])  # g(0) = c + v_3 t_3 = 0
+
+
+def sawtooth_net(widths: Sequence[int], *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
+    """A net ``R -> R`` with hidden widths ``widths`` (each ``>= 3``) and exactly ``prod (1 + n_l)`` activation regions on [0, 1].
+
+    Each layer reads the previous layer's sawtooth ``g`` (which maps every region so far onto [0, 1]),
+    switches its ``n_l`` units at ``n_l`` distinct points of (0, 1), and passes on its own sawtooth.
+    """
+    ws = v.int_list(widths, "widths", least=3, min_len=1)
+    mods: list[nn.Module] = []
+    out_prev, c_prev = np.ones(1), 0.0  # the scalar the first layer reads: s = x
+    for m in ws:
+        a, t, out, c = _sawtooth_layer(m)
+        lin = nn.Linear(len(out_prev), m, dtype=dtype)
+        with torch.no_grad():  # z_k = a_k (s - t_k) with s = out_prev . h + c_prev
+            lin.weight.copy_(torch.as_tensor(np.outer(a, out_prev), dtype=dtype))
+            lin.bias.copy_(torch.as_tensor(a * (c_prev - t), dtype=dtype))
+        mods += [lin, nn.ReLU()]
+        out_prev, c_prev = out, c
+    last = nn.Linear(len(out_prev), 1, dtype=dtype)
+    with torch.no_grad():
+        last.weight.copy_(torch.as_tensor(out_prev[None, :], dtype=dtype))
+        last.bias.fill_(c_prev)
+    return nn.Sequential(*mods, last)
 
 
 def _zigzag(folds: int) -> np.ndarray:

@@ -139,7 +139,7 @@ def regions_1d(net: nn.Sequential, start: object, end: object, *, tol: float = D
     A, c = np.eye(d_in)[None], np.zeros((1, d_in))
     bits = np.zeros((1, 0), dtype=bool)
     for i, (W, b) in enumerate(zip(ws, bs)):
-        A, c = np.einsum("ij,pjk->pik", W, A), c @ W.T + b
+        A, c = W @ A, c @ W.T + b  # W @ A broadcasts over the pieces (einsum is 40x slower)
         if i == len(ws) - 1:
             break
         slope, offset = A @ direction, A @ p0 + c  # z(t) = slope * t + offset on each piece
