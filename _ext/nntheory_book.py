@@ -52,6 +52,20 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
     context["script_files"] = unique
 
 
+_render_image = _nb_render.NbElementRenderer.render_image
+
+
+def _render_image_with_alt(self, data) -> list:
+    """myst-nb's image rendering, with the alt text that the cell computed (``viz.show(fig, alt=...)`` puts it in
+    the output's metadata); myst-nb itself only reads width and height from there."""
+    out = _render_image(self, data)
+    alt = (data.output_metadata.get(data.mime_type) or {}).get("alt")
+    if alt:
+        for node in out:
+            node["alt"] = str(alt)
+    return out
+
+
 _coalesce_streams = _nb_render.coalesce_streams
 
 
@@ -77,6 +91,7 @@ def _start_cached_in_place(self: NotebookClientCache) -> None:
 def setup(app: Sphinx) -> dict:
     """Register the config and page hooks."""
     _nb_render.coalesce_streams = _coalesce_streams_copy
+    _nb_render.NbElementRenderer.render_image = _render_image_with_alt
     NotebookClientCache.start_client = _start_cached_in_place
     app.connect("config-inited", _add_preamble)
     app.connect("config-inited", _theme_defaults)

@@ -121,9 +121,11 @@ mystnb:
     name: fig-fix
 ---
 import matplotlib.pyplot as plt
+from nntheory import viz
+slope = 2 * value
 fig, ax = plt.subplots(figsize=(2, 2))
-ax.plot([0, 1], [0, 1])
-plt.show()
+ax.plot([0, 1], [0, slope])
+viz.show(fig, alt=f"A line of slope {slope}.")
 ```
 
 ## Exercises
@@ -180,7 +182,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not JB.exists(), reason="jupy
 
 
 def test_the_fixture_notebook_reads_like_its_page(tmp_path):
-    nb = nbformat.read(_build(tmp_path, student=False), as_version=4)
+    path = _build(tmp_path, student=False)
+    nb = nbformat.read(path, as_version=4)
     md = "\n\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert not RAW_MYST.search(md), RAW_MYST.search(md).group(0)
     assert "# 1. The fixture chapter" in md and "## 1.1 A first section" in md
@@ -215,6 +218,8 @@ def test_the_fixture_notebook_reads_like_its_page(tmp_path):
     derivation = nb.cells[nb.cells.index(check) - 1]
     assert derivation.cell_type == "markdown" and derivation.metadata["jupyter"]["source_hidden"]
     assert "exact in binary" in derivation.source
+    page = (path.parent.parent.parent / "chapters" / "01_fixture.html").read_text()
+    assert 'alt="A line of slope 0.5."' in page  # the alt text the cell computed, not the typed "A line."
     figure = next(c for c in nb.cells if c.cell_type == "code" and "ax.plot" in c.source)
     assert figure.metadata["jupyter"]["source_hidden"] and any("image/png" in o.get("data", {}) for o in figure.outputs)
     caption = nb.cells[nb.cells.index(figure) + 1]

@@ -115,3 +115,18 @@ def test_interactive_live_checks_what_draw_returns(monkeypatch):
     monkeypatch.setattr(viz, "is_static", lambda: False)
     with pytest.raises(TypeError, match="Figure"):
         viz.interactive(lambda a: None, alt="x", a=[1])
+
+
+def test_show_checks_its_arguments():
+    import matplotlib.pyplot as plt
+    import pytest
+
+    from nntheory import viz
+
+    fig = plt.figure()
+    with pytest.raises(ValueError, match="alt"):
+        viz.show(fig, alt=" ")
+    with pytest.raises(TypeError, match="Figure"):
+        viz.show("not a figure", alt="x")
+    viz.show(fig, alt="a figure")  # no kernel: closes it quietly
+    assert not plt.fignum_exists(fig.number)

@@ -114,11 +114,17 @@ def measure_text(record: Check | dict) -> str:
     if rel == "all <=":
         steps = (r.get("note") or "").split(" indices")[0]
         over = f"worst of {steps}: " if steps.isdigit() else ""
-        return f"{over}{_fmt(r['value'])} \u2264 {_fmt(r['tolerance'])}"
-    digits = 3  # enough significant digits that a value just inside its bound does not print equal to it
-    while digits < 12 and r["value"] != r["tolerance"] and _fmt(r["value"], digits) == _fmt(r["tolerance"], digits):
+        return over + _pair(r["value"], "\u2264", r["tolerance"])
+    return _pair(r["value"], _RELATION.get(rel, rel), r["tolerance"])
+
+
+def _pair(value: float, relation: str, bound: float) -> str:
+    """``value relation bound`` with enough significant digits that a value just inside its bound does not
+    print equal to it (``0.9321 ≤ 0.9322``, not ``0.932 ≤ 0.932``)."""
+    digits = 3
+    while digits < 12 and value != bound and _fmt(value, digits) == _fmt(bound, digits):
         digits += 1
-    return f"{_fmt(r['value'], digits)} {_RELATION.get(rel, rel)} {_fmt(r['tolerance'], digits)}"
+    return f"{_fmt(value, digits)} {relation} {_fmt(bound, digits)}"
 
 
 def result_line(record: Check | dict) -> str:

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["COLORS", "setup", "label", "interactive", "Interactive", "is_static", "MAX_FRAMES", "plot_regions"]
+__all__ = ["COLORS", "setup", "label", "show", "interactive", "Interactive", "is_static", "MAX_FRAMES", "plot_regions"]
 
 # Okabe-Ito: colour-blind safe, and each reads on a white figure shown in a dark theme.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -78,6 +78,30 @@ def label(ax: plt.Axes, title: str, xlabel: str, ylabel: str) -> plt.Axes:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
+
+
+def show(fig: Figure, *, alt: str) -> None:
+    """Show ``fig`` with alt text computed by the cell (e.g. from the measured slope); then close it.
+
+    The alt text travels in the output's metadata; the book's build puts it on the figure's image (it wins over
+    a ``mystnb.image.alt`` typed in the cell's options), so the numbers in it come from the data.
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(alt, str) or not alt.strip():
+        raise ValueError("alt must be a non-empty string describing the figure")
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython ships with the book's requirements
+        plt.close(fig)
+        return
+    if get_ipython() is None:
+        plt.close(fig)
+        return
+    meta = {mime: {"alt": alt} for mime in ("image/svg+xml", "image/png")}
+    display(fig, metadata=meta)
+    plt.close(fig)
 
 
 def is_static() -> bool:
