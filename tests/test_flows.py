@@ -96,3 +96,21 @@ def test_ode_bad_input():
         flows.gradient_flow("grad", np.ones(1), np.array([0.0, 1.0]))
     with pytest.raises(ValueError, match="x0"):
         flows.gradient_flow(lambda x: x, np.ones((1, 1)), np.array([0.0, 1.0]))
+
+
+def test_second_order_flows_return_the_velocity_on_request():
+    # x'' + a x' + x = 0 underdamped: x' is the derivative of the closed form; Nesterov: d/dt (2 J1(t)/t) = -2 J2(t)/t
+    from scipy.special import jv
+
+    a, t = 1.0, np.linspace(0, 8, 41)
+    w = math.sqrt(1 - a**2 / 4)
+    exact_v = -np.exp(-a * t / 2) * (1 + a**2 / (4 * w**2)) * w * np.sin(w * t)
+    xs, vs = flows.heavy_ball_flow(lambda x: x, np.array([1.0]), t, damping=a, velocity=True)
+    np.testing.assert_allclose(vs[:, 0], exact_v, atol=1e-9)
+    np.testing.assert_array_equal(xs, flows.heavy_ball_flow(lambda x: x, np.array([1.0]), t, damping=a))
+    tn = np.linspace(0, 20, 81)
+    xn, vn = flows.nesterov_flow(lambda x: x, np.array([1.5]), tn, velocity=True)
+    exact = np.where(tn > 0, -2 * jv(2, tn) / np.maximum(tn, 1e-300), 0.0) * 1.5
+    np.testing.assert_allclose(vn[:, 0], exact, atol=1e-8)
+    with pytest.raises(TypeError, match="velocity"):
+        flows.nesterov_flow(lambda x: x, np.array([1.5]), tn, velocity=1)

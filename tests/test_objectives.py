@@ -218,3 +218,40 @@ def test_sgd_noise_floor_is_the_limit_and_within_its_bounds():
     assert lo <= floor <= lo / (1 - lr * np.linalg.eigvalsh(H).max() / 2 - lr * R2 / (2 * B))
     with pytest.raises(ValueError, match="not mean-square stable"):
         obj.sgd_noise_floor(X, y, 5.0, B)
+
+
+def test_sine_bowl_is_smooth_nonconvex_and_pl():
+    prob = obj.sine_bowl()
+    x = np.linspace(-30, 30, 600001)
+    fx = x**2 + 3 * np.sin(x) ** 2
+    assert prob.f(np.array([0.7, -1.2])) == pytest.approx(0.49 + 3 * np.sin(0.7) ** 2 + 1.44 + 3 * np.sin(1.2) ** 2,
+                                                         rel=1e-14)
+    g = 2 * x + 3 * np.sin(2 * x)
+    np.testing.assert_allclose(prob.grad(x), g)
+    curv = np.diag(prob.hess(np.linspace(-2, 2, 41)))
+    assert curv.min() < 0 and np.abs(curv).max() <= prob.L  # not convex, 8-smooth
+    keep = x != 0
+    assert np.min(g[keep] ** 2 / (2 * fx[keep])) >= 1 / 32  # PL with Karimi, Nutini and Schmidt's constant
+    rng = np.random.default_rng(1)
+    for z in rng.standard_normal((5, 3)):
+        h = 1e-6
+        fd = np.array([(prob.f(z + h * e) - prob.f(z - h * e)) / (2 * h) for e in np.eye(3)])
+        np.testing.assert_allclose(prob.grad(z), fd, rtol=1e-6, atol=1e-7)
+
+
+def test_lessard_pieces_are_continuous_and_its_gradient_is_f_prime():
+    prob = obj.lessard()
+    assert prob.L == 25.0 and prob.f_min == 0.0 and prob.f(np.zeros(1)) == 0.0
+    for z in (1.0, 2.0):  # f and f' continuous at the kinks
+        lo, hi = np.array([z - 1e-9]), np.array([z + 1e-9])
+        assert prob.f(lo) == pytest.approx(prob.f(hi), abs=1e-6)
+        assert prob.grad(lo)[0] == pytest.approx(prob.grad(hi)[0], abs=1e-6)
+    for z in (-3.0, 0.4, 1.3, 1.9, 2.5, 7.0):
+        h = 1e-6
+        fd = (prob.f(np.array([z + h])) - prob.f(np.array([z - h]))) / (2 * h)
+        assert prob.grad(np.array([z]))[0] == pytest.approx(fd, rel=1e-7)
+    assert prob.hess(np.array([1.5]))[0, 0] == 1.0 and prob.hess(np.array([3.0]))[0, 0] == 25.0
+    slopes = np.diff([prob.grad(np.array([z]))[0] for z in np.linspace(-2, 4, 601)]) / 0.01
+    assert slopes.min() >= 1 - 1e-9 and slopes.max() <= 25 + 1e-9  # 1-strongly convex and 25-smooth
+    with pytest.raises(ValueError, match="x"):
+        prob.grad(np.ones(2))

@@ -2,7 +2,8 @@
 
 Each takes ``grad`` (numpy vector -> numpy vector), a start ``x0`` and the times ``t`` (starting
 at 0, strictly increasing) and returns the solution at those times, shape ``(len(t), d)``, from
-``scipy.integrate.solve_ivp``. The second-order equations start at rest (``x'(0) = 0``).
+``scipy.integrate.solve_ivp``. The second-order equations start at rest (``x'(0) = 0``); with
+``velocity=True`` they return the pair ``(x, x')`` of such arrays.
 ``max_nfev`` bounds the number of gradient evaluations: once it is spent the solver stops with a
 ValueError that says how far in time it got (a right-hand side that jumps, as for ReLU networks,
 can make an adaptive solver crawl).
@@ -70,10 +71,11 @@ def gradient_flow(grad: Callable[[Array], Array], x0: Array, t: Array, *, rtol: 
 
 
 def _second_order(grad: Callable[[Array], Array], x0: Array, t: Array, friction: Callable[[float], float],
-                  accel0: Callable[[Array], Array], **options: object) -> Array:
-    """Solve ``x'' + friction(t) x' + grad f(x) = 0`` with ``x(0) = x0``, ``x'(0) = 0``; rows are x(t)."""
+                  accel0: Callable[[Array], Array], velocity: object, **options: object) -> Array | tuple[Array, Array]:
+    """Solve ``x'' + friction(t) x' + grad f(x) = 0`` with ``x(0) = x0``, ``x'(0) = 0``; rows are x(t) (and x'(t))."""
     v.function(grad, "grad", "x -> gradient array")
     x0 = v.vector(x0, "x0")
+    velocity = v.boolean(velocity, "velocity")
     d = x0.shape[0]
 
     def rhs(s: float, z: Array) -> Array:
@@ -81,25 +83,28 @@ def _second_order(grad: Callable[[Array], Array], x0: Array, t: Array, friction:
         a = accel0(x) if s == 0 else -friction(s) * vel - grad(x)
         return np.concatenate([vel, a])
 
-    return _solve(rhs, np.concatenate([x0, np.zeros(d)]), t, **options)[:, :d]
+    z = _solve(rhs, np.concatenate([x0, np.zeros(d)]), t, **options)
+    return (z[:, :d], z[:, d:]) if velocity else z[:, :d]
 
 
 def heavy_ball_flow(grad: Callable[[Array], Array], x0: Array, t: Array, *, damping: float, rtol: float = 1e-10,
-                    atol: float = 1e-12, method: str = "DOP853", max_nfev: int | None = None) -> Array:
-    """Heavy-ball ODE ``x'' + damping x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)``.
+                    atol: float = 1e-12, method: str = "DOP853", max_nfev: int | None = None,
+                    velocity: bool = False) -> Array | tuple[Array, Array]:
+    """Heavy-ball ODE ``x'' + damping x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)`` (or ``(x, x')``).
 
     Heavy ball with ``lr = h^2`` and ``momentum = 1 - damping h`` is its discretisation with time step ``h``.
     """
     a = v.nonnegative(damping, "damping")
-    return _second_order(grad, x0, t, lambda s: a, lambda x: -grad(x), rtol=rtol, atol=atol, method=method,
-                         max_nfev=max_nfev)
+    return _second_order(grad, x0, t, lambda s: a, lambda x: -grad(x), velocity, rtol=rtol, atol=atol,
+                         method=method, max_nfev=max_nfev)
 
 
 def nesterov_flow(grad: Callable[[Array], Array], x0: Array, t: Array, *, rtol: float = 1e-10,
-                  atol: float = 1e-12, method: str = "DOP853", max_nfev: int | None = None) -> Array:
-    """Su-Boyd-Candes ODE ``x'' + (3/t) x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)``.
+                  atol: float = 1e-12, method: str = "DOP853", max_nfev: int | None = None,
+                  velocity: bool = False) -> Array | tuple[Array, Array]:
+    """Su-Boyd-Candes ODE ``x'' + (3/t) x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)`` (or ``(x, x')``).
 
     At ``t = 0`` the limit ``x''(0) = -grad f(x0) / 4`` replaces the singular friction term.
     """
-    return _second_order(grad, x0, t, lambda s: 3.0 / s, lambda x: -grad(x) / 4, rtol=rtol, atol=atol,
+    return _second_order(grad, x0, t, lambda s: 3.0 / s, lambda x: -grad(x) / 4, velocity, rtol=rtol, atol=atol,
                          method=method, max_nfev=max_nfev)

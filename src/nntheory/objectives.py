@@ -20,8 +20,8 @@ from scipy.special import expit
 from . import _validate as v
 
 __all__ = ["Problem", "quadratic", "least_squares", "logistic", "rosenbrock", "cauchy_regression",
-           "classification_error", "nesterov_worst_case", "two_layer_relu", "minibatch_gradient",
-           "sgd_excess_risk", "sgd_noise_floor"]
+           "classification_error", "nesterov_worst_case", "sine_bowl", "lessard", "two_layer_relu",
+           "minibatch_gradient", "sgd_excess_risk", "sgd_noise_floor"]
 
 Array = np.ndarray
 
@@ -148,6 +148,46 @@ def nesterov_worst_case(d: int, mu: float, L: float) -> Problem:
     x_star = np.linalg.solve(H, b)
     return Problem(lambda x: 0.5 * float(x @ H @ x) - float(b @ x), lambda x: H @ x - b, lambda x: H.copy(),
                    L, -0.5 * float(b @ x_star))
+
+
+def sine_bowl() -> Problem:
+    """``f(x) = sum_i x_i^2 + 3 sin^2 x_i``: smooth (``L = 8``), not convex (``f''`` reaches -4), ``f_min = 0``.
+
+    The example of Karimi, Nutini and Schmidt (2016) of a non-convex function that satisfies the Polyak-Lojasiewicz
+    inequality ``||grad f||^2 / 2 >= mu (f - f_min)`` (with ``mu = 1/32``); its only stationary point is 0.
+    """
+
+    def f(x: Array) -> float:
+        return float(np.sum(x**2 + 3 * np.sin(x) ** 2))
+
+    return Problem(f, lambda x: 2 * x + 3 * np.sin(2 * x), lambda x: np.diag(2 + 6 * np.cos(2 * x)), 8.0, 0.0)
+
+
+def lessard() -> Problem:
+    """Lessard, Recht and Packard's 1-D function: ``f'`` is ``25x`` below 1, ``x + 24`` on [1, 2), ``25x - 24`` above.
+
+    ``f'`` is continuous, piecewise linear with slopes 25, 1, 25, so f is 1-strongly convex and 25-smooth (``L = 25``)
+    but not twice differentiable at 1 and 2; ``f(0) = 0 = f_min``. Heavy ball with Polyak's parameters for
+    ``mu = 1, L = 25`` cycles on it. ``hess`` is the slope of the piece (the right derivative at a kink).
+    """
+
+    def f(x: Array) -> float:
+        z = float(v.vector(x, "x", 1)[0])
+        if z < 1:
+            return 12.5 * z**2
+        if z < 2:
+            return 12.5 + (z**2 - 1) / 2 + 24 * (z - 1)
+        return 38.0 + 12.5 * (z**2 - 4) - 24 * (z - 2)
+
+    def grad(x: Array) -> Array:
+        z = float(v.vector(x, "x", 1)[0])
+        return np.array([25 * z if z < 1 else (z + 24 if z < 2 else 25 * z - 24)])
+
+    def hess(x: Array) -> Array:
+        z = float(v.vector(x, "x", 1)[0])
+        return np.array([[1.0 if 1 <= z < 2 else 25.0]])
+
+    return Problem(f, grad, hess, 25.0, 0.0)
 
 
 def _relu_parts(X: Array, y: Array, theta: Array, m: int) -> tuple[Array, ...]:

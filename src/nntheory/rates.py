@@ -1,5 +1,6 @@
 """Rates on quadratics: the linear map of GD, heavy ball and Nesterov, its spectral radius, the optimal
-parameters of Polyak and Nesterov, and Nesterov's scheme for convex functions (Su, Boyd, Candes).
+parameters of Polyak and Nesterov, the Chebyshev method (the optimal polynomial on [mu, L]), and Nesterov's
+scheme for convex functions (Su, Boyd, Candes).
 
 The optimizers themselves are ``optim``'s chains; ``iteration_matrix`` derives their linear map on
 ``x^T A x / 2`` by probing the chain, so it applies to any method whose pieces are all linear.
@@ -14,7 +15,8 @@ import numpy as np
 from . import _validate as v
 from .optim import Context, Optimizer
 
-__all__ = ["polyak_parameters", "nesterov_parameters", "iteration_matrix", "quadratic_rate", "nesterov_convex"]
+__all__ = ["polyak_parameters", "nesterov_parameters", "iteration_matrix", "quadratic_rate", "chebyshev",
+           "nesterov_convex"]
 
 Array = np.ndarray
 
@@ -69,6 +71,36 @@ def iteration_matrix(opt: Optimizer, A: Array) -> Array:
 def quadratic_rate(opt: Optimizer, A: Array) -> float:
     """Asymptotic contraction factor per step on ``x^T A x / 2``: the spectral radius of ``iteration_matrix``."""
     return float(np.abs(np.linalg.eigvals(iteration_matrix(opt, A))).max())
+
+
+def chebyshev(grad: Callable[[Array], Array], x0: Array, steps: int, *, mu: float, L: float) -> Array:
+    """The Chebyshev method for a Hessian spectrum in [mu, L]: iterates ``x_0..x_steps``, shape ``(steps + 1, d)``.
+
+    On ``f = (x - x*)^T A (x - x*) / 2`` its error is ``P_t(A)(x_0 - x*)`` with ``P_t(lam) = T_t(u(lam)) / T_t(sigma)``,
+    ``u(lam) = (L + mu - 2 lam) / (L - mu)``, ``sigma = u(0)`` and ``T_t`` the Chebyshev polynomial: of all
+    polynomials of degree t with ``P(0) = 1`` the one with the smallest maximum on [mu, L]. The three-term recursion is
+    ``x_1 = x_0 - g grad f(x_0)``, ``x_{t+1} = w_{t+1} (x_t - g grad f(x_t)) + (1 - w_{t+1}) x_{t-1}`` with
+    ``g = 2 / (L + mu)``, ``w_2 = 2 sigma^2 / (2 sigma^2 - 1)`` and ``w_{t+1} = 1 / (1 - w_t / (4 sigma^2))``.
+    (Not a chain: its coefficients change with t. They tend to heavy ball with Polyak's parameters.)
+    """
+    mu, L = _mu_L(mu, L)
+    if mu == L:
+        raise ValueError(f"need mu < L for the Chebyshev method, got mu = L = {L}")
+    v.function(grad, "grad", "x -> gradient array")
+    steps = v.integer(steps, "steps", least=0)
+    x = v.vector(x0, "x0")
+    sigma, g = (L + mu) / (L - mu), 2 / (L + mu)
+    xs = np.empty((steps + 1, x.shape[0]))
+    xs[0] = x
+    w = 2.0  # w_1: the first step is plain gradient descent with step g
+    for t in range(steps):
+        step = xs[t] - g * v.vector(grad(xs[t].copy()), f"grad(x) at step {t}", x.shape[0])
+        if t == 0:
+            xs[1] = step
+        else:
+            w = 1 / (1 - w / (4 * sigma**2))
+            xs[t + 1] = w * step + (1 - w) * xs[t - 1]
+    return xs
 
 
 def nesterov_convex(grad: Callable[[Array], Array], x0: Array, steps: int, *, lr: float) -> Array:
