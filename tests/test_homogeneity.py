@@ -235,6 +235,62 @@ def test_pattern_gradients_without_kink_is_the_gradient():
     assert np.allclose(G[0], clarke.gradient(hom.weight_function(net, x), hom.flat_weights(net)).numpy(), atol=1e-14)
 
 
+def test_pattern_gradients_refuses_a_zero_unit_with_zero_input():
+    # layer 1 outputs 0 (one zero unit, one dead): both units of layer 2 are zero with input 0, and only
+    # some of the 8 on/off patterns are pieces near w (the sampled a-entries are {-1, 0}, not {-2, -1, 0, 1})
+    net = nets.with_weights(nets.relu_net([1, 2, 2, 1]), [np.array([[0.0], [-1.0]]), np.array([[1.0, 0.0], [1.0, 0.0]]),
+                                                          np.array([[1.0, -2.0]])])
+    x = np.array([1.0])
+    with pytest.raises(ValueError, match="input of hidden layer 2 is 0"):
+        hom.pattern_gradients(net, x)
+    S = clarke.clarke_samples(hom.weight_function(net, x), hom.flat_weights(net), radius=1e-6, samples=400)
+    assert set(np.round(S[:, 0]).tolist()) == {-1.0, 0.0}
+    with pytest.raises(ValueError, match="x is 0"):
+        hom.pattern_gradients(nets.relu_net([2, 3, 1], seed=0), np.zeros(2))
+
+
+@pytest.mark.parametrize("where", [((1, 0), (1, 3)), ((1, 2), (2, 1))])
+def test_pattern_gradients_are_the_sampled_pieces(where):
+    # where every zero unit has a nonzero input, every generator is seen by sampling and every sample is near one
+    net, x = _kinked(where=where)
+    _, G = hom.pattern_gradients(net, x)
+    r = 1e-6
+    S = clarke.clarke_samples(hom.weight_function(net, x), hom.flat_weights(net), radius=r, samples=400, seed=2)
+    d = np.linalg.norm(S[:, None, :] - G[None], axis=2)
+    assert d.min(axis=1).max() <= hom.gradient_lipschitz_bound(net, x, r) * r
+    assert set(d.argmin(axis=1).tolist()) >= {int(j) for j in np.unique(G, axis=0, return_index=True)[1]}
+
+
+def test_float64_bits_reads_each_layer_grid():
+    net, x = _kinked(where=((1, 0), (1, 3)))  # make_kink puts layer 1 on a finer grid than 2**-5
+    with pytest.raises(ValueError, match="not multiples of 2\\*\\*-5"):
+        hom.float64_bits(net, x, 5)
+    fine = max(hom._grid_bits(W, "W") for W in nets.weights(net))
+    assert fine > 5
+    assert hom.float64_bits(net, x) > hom.float64_bits(hom.round_dyadic(net, 5), x, 5)
+    assert hom.float64_bits(net, x, fine) >= hom.float64_bits(net, x)
+    assert hom.float64_bits(nets.relu_net([3, 4, 1], seed=0), np.array([0.1, 0.2, 0.3])) > 53  # floats are dyadic, finely
+    with pytest.raises(ValueError, match="not dyadic"):
+        hom.float64_bits(nets.relu_net([3, 4, 1], seed=0), np.array([1e-30, 0.2, 0.3]))
+
+
+@examples(30)
+@given(widths=widths_st, seed=st.integers(0, 10_000), bits=st.integers(0, 6))
+def test_float64_bits_bounds_every_intermediate(widths, seed, bits):
+    # every forward value, backward row and gradient entry is a multiple of its grid below 2**float64_bits
+    net, x = hom.round_dyadic(nets.relu_net(widths, seed=seed), bits), np.round(_x(seed, widths[0]) * 2.0**bits) / 2.0**bits
+    need = hom.float64_bits(net, x, bits)
+    ws = [np.abs(W) for W in nets.weights(net)]
+    h = np.abs(x)
+    for i, W in enumerate(ws, start=1):
+        h = W @ h
+        assert np.all(np.log2(h[h > 0]) + bits * (i + 1) <= need + 1e-9)
+    grads = nets.layer_gradients_by_matrices(net, x)
+    for i, G in enumerate(grads):
+        g = np.abs(G.numpy())
+        assert np.all(np.log2(g[g > 0]) + bits * len(ws) <= need + 1e-9)
+
+
 def test_make_kink_bad_input():
     net, x = _kinked(where=())
     with pytest.raises(ValueError, match="hidden layer"):

@@ -1,6 +1,6 @@
 """Positive homogeneity: degree estimates, Euler residuals, and per-layer inner products of ReLU nets.
 
-A function ``f`` is positively homogeneous of degree ``L`` when ``f(c w) = c**L f(w)`` for every
+A function ``f`` is positively homogeneous of degree ``k`` when ``f(c w) = c**k f(w)`` for every
 ``c > 0``. A bias-free ReLU net with ``L`` Linear layers is ``L``-homogeneous in all its weights
 jointly and 1-homogeneous in each layer, which gives ``<W_i, dF/dW_i> = F(x)`` for every layer
 and Euler's identity ``<s, w> = L F(x; w)`` for every ``s`` in the Clarke differential.
@@ -8,7 +8,9 @@ and Euler's identity ``<s, w> = L F(x; w)`` for every ``s`` in the Clarke differ
 To look at the Clarke differential with respect to the *weights*, a net is seen as a function
 ``w -> F(x; w)`` of its flattened weight vector ``w = (vec W_1, ..., vec W_L)`` (row-major).
 At a kink (some hidden pre-activation exactly zero) the function is a different polynomial on
-each side; ``pattern_gradients`` returns the gradients of those polynomials at the kink.
+each side; ``pattern_gradients`` returns the gradients of those polynomials at the kink. Every
+on/off pattern of the zero units is a piece near the kink when each zero unit has a nonzero input
+(its own incoming row can then switch it); ``pattern_gradients`` refuses kinks where this fails.
 
 Two facts make the book's checks exact: multiplying by a power of two commutes with floating-point
 rounding (``scaling_deviation``), and a net whose weights and input are dyadic computes every sum of
@@ -247,13 +249,28 @@ def zero_preactivations(net: nn.Sequential, x: object) -> list[tuple[int, int]]:
 
 
 def pattern_gradients(net: nn.Sequential, x: object) -> tuple[list[list[np.ndarray]], np.ndarray]:
-    """Gradients in the weights, at the net's weights, of every piece meeting there (one per on/off choice of the zero pre-activations)."""
+    """Gradients in the weights, at the net's weights, of every piece meeting there (one per on/off choice of the zero pre-activations).
+
+    Each pattern is a piece near the weights because every zero unit has a nonzero input, so that a
+    small change of its own incoming row switches it either way; where a zero unit's layer has input
+    0 (then not every pattern occurs, and the convex hull of the returned gradients could exceed the
+    Clarke differential) a ``ValueError`` is raised.
+    """
     nets.check_net(net, bias_free=True, scalar_output=True)
     t = _single_input(net, x)
     kinks = zero_preactivations(net, t)
     if len(kinks) > _MAX_KINKS:
         raise ValueError(f"{len(kinks)} zero pre-activations at x: 2**{len(kinks)} pieces is too many (max {_MAX_KINKS})")
-    base = [(z > 0).numpy().astype(float) for z in nets.pre_activations(net, t)]
+    zs = nets.pre_activations(net, t)
+    inputs = [t] + [torch.relu(z) for z in zs[:-1]]  # the input of each hidden layer
+    for layer in sorted({layer for layer, _ in kinks}):
+        if not torch.any(inputs[layer - 1] != 0):
+            where = "x is 0" if layer == 1 else f"the input of hidden layer {layer} is 0 (every unit of layer {layer - 1} outputs 0)"
+            raise ValueError(
+                f"{where}: the zero units of layer {layer} cannot be switched by their own rows, so not every "
+                "on/off pattern is a piece near the weights; pattern_gradients needs every zero unit to have a "
+                "nonzero input")
+    base = [(z > 0).numpy().astype(float) for z in zs]
     w = flat_weights(net)
     pats, grads = [], []
     for bits in itertools.product((0.0, 1.0), repeat=len(kinks)):
@@ -434,16 +451,49 @@ def large_scale_expansion(net: nn.Sequential, x: object, c: float) -> tuple[floa
     return value, approx, float(c**L * np.linalg.norm(ws[-1]) * e + c * abs(float(bs[-1][0])))
 
 
-def float64_bits(net: nn.Sequential, x: object, bits: int) -> float:
-    """Bits a dyadic net (weights and ``x`` multiples of ``2**-bits``) needs for exact float64 sums: at most 53 is exact.
+def _grid_bits(a: np.ndarray, name: str) -> int:
+    """The smallest ``B >= 0`` with every entry of ``a`` a multiple of ``2**-B`` (``ValueError`` if none up to 60)."""
+    for b in range(61):
+        s = a * 2.0**b
+        if np.all(s == np.round(s)):
+            return b
+    raise ValueError(f"{name} is not dyadic (not a multiple of 2**-60): round it to a grid first (round_dyadic)")
 
-    Every partial sum in the forward pass, the backward pass and ``<W_i, dF/dW_i>`` is an integer
-    multiple of ``2**-(bits (L + 1))`` bounded by ``|W_L| ... |W_1| |x|``, hence exact when this is <= 53.
+
+def float64_bits(net: nn.Sequential, x: object, bits: int | None = None) -> float:
+    """Bits a dyadic net needs for exact float64 forward and backward passes: at most 53 is exact.
+
+    ``bits``: the weights and ``x`` are multiples of ``2**-bits`` (checked); ``None`` reads each layer's
+    grid ``2**-B_i`` (and ``x``'s) from the numbers themselves. A value computed from ``x`` and
+    ``W_1, ..., W_i`` is a multiple of ``2**-(B_x + B_1 + ... + B_i)``, one computed from
+    ``W_{i+1}, ..., W_L`` a multiple of ``2**-(B_{i+1} + ... + B_L)``; each is bounded by the same
+    chain with entrywise absolute values and no masks. The result is the largest ``log2(bound) + grid``
+    over the forward partial sums of every layer, the backward row vectors ``W_L A_{L-1} ... W_{i+1} A_i``,
+    the entries of ``dF/dW_i`` and the sums ``<W_i, dF/dW_i>``.
     """
-    bits = v.integer(bits, "bits", least=0, most=20)
-    scale = abs_product(net, x)
-    L = len(_weights(net))
-    return bits * (L + 1) + (float(np.log2(scale)) if scale > 0 else 0.0)
+    ws = [W.abs().numpy() for W in _weights(net, bias_free=True, scalar_output=True)]
+    xa = _single_input(net, x).abs().numpy().astype(np.float64)
+    if bits is None:
+        grids = [_grid_bits(xa, "x")] + [_grid_bits(W, f"the weights of layer {i}") for i, W in enumerate(ws, start=1)]
+    else:
+        bits = v.integer(bits, "bits", least=0, most=20)
+        for name, a in [("x", xa)] + [(f"the weights of layer {i}", W) for i, W in enumerate(ws, start=1)]:
+            if not np.all(a * 2.0**bits == np.round(a * 2.0**bits)):
+                raise ValueError(f"{name} are not multiples of 2**-{bits}: pass bits=None to read each layer's grid")
+        grids = [bits] * (len(ws) + 1)
+    L = len(ws)
+    fwd = [xa]  # |W_i| ... |W_1| |x|, on the grid 2**-(B_x + B_1 + ... + B_i)
+    for W in ws:
+        fwd.append(W @ fwd[-1])
+    bwd = [np.ones(1)]  # |W_L| ... |W_{i+1}| as a row vector, on the grid 2**-(B_{i+1} + ... + B_L)
+    for W in ws[:0:-1]:
+        bwd.insert(0, bwd[0] @ W)
+    e_fwd = np.cumsum(grids)  # e_fwd[i] = B_x + B_1 + ... + B_i
+    e_bwd = [sum(grids[i + 1:]) for i in range(L + 1)]  # e_bwd[i] = B_{i+1} + ... + B_L
+    need = [(float(np.max(fwd[i])), e_fwd[i]) for i in range(1, L + 1)]
+    need += [(float(np.max(bwd[i - 1])), e_bwd[i]) for i in range(1, L)]
+    need += [(float(np.max(bwd[i - 1]) * np.max(fwd[i - 1])), e_bwd[i] + e_fwd[i - 1]) for i in range(1, L + 1)]
+    return max((float(np.log2(m)) + e for m, e in need if m > 0), default=0.0)
 
 
 def dyadic_net(net: nn.Sequential, x: object, *, max_bits: int = 5) -> tuple[nn.Sequential, np.ndarray, int]:
@@ -452,7 +502,7 @@ def dyadic_net(net: nn.Sequential, x: object, *, max_bits: int = 5) -> tuple[nn.
     rows = X.reshape(1, -1) if X.ndim == 1 else X
     for bits in range(v.integer(max_bits, "max_bits", least=0, most=20), -1, -1):
         rounded, Xr = round_dyadic(net, bits), np.round(rows * 2.0**bits) / 2.0**bits
-        if max(float64_bits(rounded, r, bits) for r in rows) <= 53:
+        if max(float64_bits(rounded, r, bits) for r in Xr) <= 53:
             return rounded, Xr.reshape(X.shape), bits
     raise ValueError("no dyadic grid keeps this net exact in float64: it is too deep or too large")
 
