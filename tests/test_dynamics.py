@@ -323,6 +323,24 @@ def test_bad_helper_arguments():
         dyn.teacher_data([2, 1], 0)
 
 
+def test_teacher_data_returns_a_zero_risk_teacher():
+    X, y, teacher = dyn.teacher_data([3, 5, 2], 9, seed=4, return_teacher=True)
+    X2, y2 = dyn.teacher_data([3, 5, 2], 9, seed=4)
+    np.testing.assert_array_equal(X, X2)
+    np.testing.assert_array_equal(y, y2)
+    assert [w.shape for w in teacher] == [(5, 3), (2, 5)]
+    loss, grads = dyn.loss_and_grads(teacher, X, y)
+    assert loss == 0.0 and all(np.all(g == 0.0) for g in grads)
+    with pytest.raises(TypeError, match="return_teacher must be a bool"):
+        dyn.teacher_data([3, 1], 4, return_teacher=1)
+
+
+def test_sharpness_default_tolerance_is_the_public_constant():
+    import inspect
+
+    assert inspect.signature(dyn.sharpness).parameters["tol"].default == dyn.SHARPNESS_TOL
+
+
 def test_factorization_scalar_one_step():
     u, v, m, lr = 2.0, 0.5, 3.0, 0.1
     out = dyn.factorization_gd(np.array([[m]]), np.array([[u]]), np.array([[v]]), lr=lr, steps=1)

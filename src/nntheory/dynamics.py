@@ -46,9 +46,11 @@ __all__ = [
     "train_gd",
     "gradient_flow",
     "factorization_gd",
+    "SHARPNESS_TOL",
 ]
 
 Weights = list[np.ndarray]
+SHARPNESS_TOL = 1e-10  # default relative tolerance of sharpness's Lanczos iterations (the Ritz value's residual)
 _RULES = {"bias_free": True, "linear": True}  # the balancing results: bias-free ReLU or deep linear nets
 
 
@@ -155,14 +157,21 @@ def balance_layers(net: nn.Sequential) -> nn.Sequential:
     return rescale_layers(net, list(target / norms))
 
 
-def teacher_data(widths: Sequence[int], n: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` Gaussian inputs and the outputs of a random bias-free ReLU teacher (He scale), from one numpy seed."""
+def teacher_data(widths: Sequence[int], n: int, *, seed: int = 0, return_teacher: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray, np.ndarray, Weights]:
+    """``n`` Gaussian inputs and the outputs of a random bias-free ReLU teacher (He scale), from one numpy seed.
+
+    With ``return_teacher`` also the teacher's weight matrices: a global minimizer (risk 0) of the student of the
+    same widths on these data.
+    """
     n = v.integer(n, "n", least=1)
     widths = v.int_list(widths, "widths", least=1, min_len=2)
+    return_teacher = v.boolean(return_teacher, "return_teacher")
     rng = np.random.default_rng(seed)  # a numpy stream: the teacher is not any torch-seeded relu_net
     X = rng.standard_normal((n, widths[0]))
     teacher = [rng.standard_normal((b, a)) * (2.0 / a) ** 0.5 for a, b in zip(widths[:-1], widths[1:])]
-    return X, nets.forward(teacher, X)
+    y = nets.forward(teacher, X)
+    return (X, y, teacher) if return_teacher else (X, y)
 
 
 # --------------------------------------------------------------------------- training
@@ -261,7 +270,7 @@ def train_gd(net: nn.Sequential, X: object, y: object, *, lr: float, steps: int,
 
 @_one_thread
 def sharpness(net: nn.Sequential | Sequence[np.ndarray], X: object, y: object, *, layer: int | None = None,
-              relu: bool | None = None, tol: float = 1e-10, seed: int = 0) -> float:
+              relu: bool | None = None, tol: float = SHARPNESS_TOL, seed: int = 0) -> float:
     """Largest eigenvalue of the Hessian of the quadratic risk at the net's weights (``layer=h``: of its diagonal
     block for ``W_{h+1}``, 0-based), by Lanczos (``scipy.sparse.linalg.eigsh``, relative tolerance ``tol``) on exact
     Hessian-vector products (autograd; relu''= 0 off the kinks). ``relu`` is needed only for a list of weights."""
