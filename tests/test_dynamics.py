@@ -305,6 +305,8 @@ def test_bad_helper_arguments():
     net = nets.relu_net([2, 3, 1])
     with pytest.raises(ValueError, match="factors must be a sequence of 2"):
         dyn.rescale_layers(net, [1.0])
+    with pytest.raises(TypeError, match="factors must be a sequence of 2"):
+        dyn.rescale_layers(net, 2.0)
     with pytest.raises(ValueError, match=r"factors\[1\] must be > 0"):
         dyn.rescale_layers(net, [1.0, -2.0])
     with pytest.raises(ValueError, match=r"ws\[1\] must have shape \(1, 3\)"):
@@ -489,3 +491,16 @@ def test_sharpness_and_new_options_bad_input():
         dyn.train_gd(net, X, y, lr=0.1, steps=1, track_roundoff=1)
     with pytest.raises(TypeError, match="non-empty list"):
         dyn.roundoff_scale(np.eye(2), X, y)
+
+
+def test_loss_and_grads_refuses_targets_of_another_shape():
+    import numpy as np
+    import pytest
+
+    from nntheory import dynamics as dyn
+
+    X, y, teacher = dyn.teacher_data([3, 4, 1], 20, seed=0, return_teacher=True)
+    with pytest.raises(ValueError, match=r"y must have the outputs' shape"):
+        dyn.loss_and_grads(teacher, X, y[:, 0])  # (n,) would broadcast to an (n, n) residual
+    assert dyn.loss_and_grads(teacher, X, y)[0] == 0.0
+    assert np.shape(y) == (20, 1)

@@ -126,6 +126,8 @@ def test_show_checks_its_arguments():
     fig = plt.figure()
     with pytest.raises(ValueError, match="alt"):
         viz.show(fig, alt=" ")
+    with pytest.raises(TypeError, match="alt must be a string"):
+        viz.show(fig, alt=3)
     with pytest.raises(TypeError, match="Figure"):
         viz.show("not a figure", alt="x")
     viz.show(fig, alt="a figure")  # no kernel: closes it quietly

@@ -39,7 +39,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class WilsonData:
-    """Training set ``(X, y)``, ``X`` of shape (n, 3 + 5 n), and test set ``(X_test, y_test)`` in the same columns."""
+    """Training set ``(X, y)``, ``X`` of shape (n, 3 + 5 n), and test set ``(X_test, y_test)`` in the same columns.
+
+    Returned by :func:`wilson_data`.
+
+    Parameters
+    ----------
+    X : numpy.ndarray of shape (n, 3 + 5 n)
+        Training points: ``X[i] = (y_i, 1, 1, private features)``, the private block of example ``i`` at
+        columns ``3 + 5 i, ..., 7 + 5 i`` (one 1 if ``y_i = +1``, five 1s if ``y_i = -1``).
+    y : numpy.ndarray of shape (n,)
+        Training labels in {-1, +1}, with ``sum(y) > 0``.
+    X_test : numpy.ndarray of shape (n_test, 3 + 5 n)
+        Test points ``(y, 1, 1, 0, ..., 0)`` (their private features dropped: see :func:`wilson_data`).
+    y_test : numpy.ndarray of shape (n_test,)
+        Test labels in {-1, +1}, +1 with probability ``p``.
+    """
 
     X: np.ndarray
     y: np.ndarray
@@ -56,6 +71,46 @@ def wilson_data(n: int, p: float, *, n_test: int = 0, seed: int = 0) -> WilsonDa
     features lie in fresh columns that no training row touches; the training gradient vanishes there, so
     any method started at 0 keeps those weights at exactly 0, and we drop the columns: a test row is
     ``(y, 1, 1, 0, ..., 0)``.
+
+    Parameters
+    ----------
+    n : int
+        Number of training examples, ``>= 1``.
+    p : float
+        Probability of the label +1, in the open interval (1/2, 1).
+    n_test : int, default 0
+        Number of test examples, ``>= 0``.
+    seed : int, default 0
+        Seed of the random labels, ``>= 0``.
+
+    Returns
+    -------
+    WilsonData
+        ``X`` of shape ``(n, 3 + 5 n)``, ``y`` of shape ``(n,)``, ``X_test`` of shape ``(n_test, 3 + 5 n)``,
+        ``y_test`` of shape ``(n_test,)``, all float64.
+
+    Raises
+    ------
+    TypeError
+        If ``n``, ``n_test`` or ``seed`` is not an int, or ``p`` is not a real number.
+    ValueError
+        If ``n < 1``, ``n_test < 0``, ``seed < 0``, or ``p`` is not finite or not in (1/2, 1).
+
+    Examples
+    --------
+    The sign solution predicts +1 on every test point (its test error is the fraction ``1 - p`` of negatives),
+    while the minimum-norm interpolant, GD's limit, classifies every test point correctly:
+
+    >>> import numpy as np
+    >>> from nntheory import adaptive_generalization as ag
+    >>> d = ag.wilson_data(8, 0.7, n_test=1000, seed=0)
+    >>> d.X.shape, d.X_test.shape, d.y.tolist()
+    ((8, 43), (1000, 43), [1.0, 1.0, 1.0, 1.0, -1.0, -1.0, 1.0, -1.0])
+    >>> w_ada, w_gd = ag.sign_solution(d.X, d.y), ag.min_norm_solution(d.X, d.y)
+    >>> [float(np.mean(np.sign(d.X_test @ w) != d.y_test)) for w in (w_ada, w_gd)]
+    [0.321, 0.0]
+    >>> float(np.mean(d.y_test < 0))
+    0.321
     """
     n = v.integer(n, "n", least=1)
     n_test = v.integer(n_test, "n_test", least=0)
@@ -81,9 +136,48 @@ def wilson_data(n: int, p: float, *, n_test: int = 0, seed: int = 0) -> WilsonDa
 
 
 def sign_solution(X: object, y: object) -> np.ndarray:
-    """The interpolant ``sign(X^T y) / c`` of Wilson et al.'s lemma, where ``X sign(X^T y) = c y``.
+    r"""The interpolant ``sign(X^T y) / c`` of Wilson et al.'s lemma, where ``X sign(X^T y) = c y``.
 
     Raises ``ValueError`` if ``X sign(X^T y)`` is not a positive multiple of ``y`` (the lemma's hypothesis).
+
+    On :func:`wilson_data`, ``c = 4``, and AdaGrad, RMSProp and Adam started at 0 converge to this interpolant.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, d)
+        Training points (rows); finite, non-empty.
+    y : array_like of shape (n,)
+        Targets, one per row of ``X``; finite.
+
+    Returns
+    -------
+    numpy.ndarray of shape (d,)
+        ``sign(X^T y) / c``, which satisfies ``X w = y``.
+
+    Raises
+    ------
+    TypeError
+        If ``X`` or ``y`` is not an array of real numbers.
+    ValueError
+        If ``X`` is not a non-empty finite matrix, ``y`` not a finite vector of length ``n``, or
+        ``X sign(X^T y)`` is not a positive multiple ``c y`` of ``y``.
+
+    Examples
+    --------
+    AdaGrad from 0 on :math:`\tfrac12 \|Xw - y\|^2` lands on the sign solution, gradient descent on the
+    minimum-norm interpolant:
+
+    >>> import numpy as np
+    >>> from nntheory import adaptive_generalization as ag, optim
+    >>> d = ag.wilson_data(8, 0.7, seed=0)
+    >>> grad = lambda w: d.X.T @ (d.X @ w - d.y)
+    >>> w_ada = optim.run(optim.AdaGrad(lr=0.1), grad, np.zeros(43), 2000)[-1]
+    >>> w_gd = optim.run(optim.GD(lr=0.05), grad, np.zeros(43), 2000)[-1]
+    >>> s = ag.sign_solution(d.X, d.y)
+    >>> np.round(s[:4], 4).tolist()
+    [0.25, 0.25, 0.25, 0.25]
+    >>> bool(np.allclose(w_ada, s)), bool(np.allclose(w_gd, ag.min_norm_solution(d.X, d.y)))
+    (True, True)
     """
     X = v.matrix(X, "X")
     y = v.vector(y, "y", X.shape[0])
@@ -96,10 +190,44 @@ def sign_solution(X: object, y: object) -> np.ndarray:
 
 
 def min_norm_dual(n_pos: int, n_neg: int) -> tuple[float, float]:
-    """Closed-form dual coefficients (a_+, a_-) of the min-norm interpolant of the construction: w = X^T a.
+    """Closed-form dual coefficients ``(a_+, a_-)`` of the min-norm interpolant of the construction: w = X^T a.
 
     Every positive example gets ``a_+ = (5 + 4 N) / D`` and every negative one ``a_- = -(1 + 4 P) / D``
     with ``D = 5 + 15 P + 3 N + 8 P N`` (P, N the class counts).
+
+    Parameters
+    ----------
+    n_pos : int
+        Number ``P`` of positive training examples, ``>= 0``.
+    n_neg : int
+        Number ``N`` of negative training examples, ``>= 0``; ``P + N >= 1``.
+
+    Returns
+    -------
+    tuple of float
+        ``(a_plus, a_minus)``: the dual coefficient of every positive example (``> 0``) and of every negative
+        one (``< 0``).
+
+    Raises
+    ------
+    TypeError
+        If ``n_pos`` or ``n_neg`` is not an int.
+    ValueError
+        If either is negative, or both are 0.
+
+    Examples
+    --------
+    The closed form agrees with the numerical minimum-norm interpolant:
+
+    >>> import numpy as np
+    >>> from nntheory import adaptive_generalization as ag
+    >>> d = ag.wilson_data(8, 0.7, seed=0)
+    >>> a_plus, a_minus = ag.min_norm_dual(int(np.sum(d.y > 0)), int(np.sum(d.y < 0)))
+    >>> print(f"{a_plus:.6f} {a_minus:.6f}")
+    0.081340 -0.100478
+    >>> w = d.X.T @ np.where(d.y > 0, a_plus, a_minus)
+    >>> bool(np.allclose(w, ag.min_norm_solution(d.X, d.y)))
+    True
     """
     P = v.integer(n_pos, "n_pos", least=0)
     N = v.integer(n_neg, "n_neg", least=0)
@@ -110,7 +238,39 @@ def min_norm_dual(n_pos: int, n_neg: int) -> tuple[float, float]:
 
 
 def cosine(a: object, b: object) -> float:
-    """Cosine of the angle between two nonzero vectors of the same shape."""
+    r"""Cosine of the angle between two nonzero vectors of the same shape.
+
+    :math:`\cos\angle(a, b) = \langle a, b\rangle / (\|a\| \|b\|)`, with both arrays flattened.
+
+    Parameters
+    ----------
+    a : array_like
+        A nonzero finite array (any shape; flattened).
+    b : array_like
+        A nonzero finite array with as many entries as ``a``.
+
+    Returns
+    -------
+    float
+        The cosine, in [-1, 1] up to round-off (not clipped: it can exceed 1 by an ulp or two).
+
+    Raises
+    ------
+    TypeError
+        If ``a`` or ``b`` is not an array of real numbers.
+    ValueError
+        If either has NaN or infinite entries, their sizes differ, or either is zero.
+
+    Examples
+    --------
+    >>> from nntheory import adaptive_generalization as ag
+    >>> print(round(ag.cosine([1, 0], [1, 1]), 6))
+    0.707107
+    >>> ag.cosine([1, 0], [0, 0])
+    Traceback (most recent call last):
+    ...
+    ValueError: cosine needs two nonzero vectors
+    """
     a, b = v.array(a, "a").ravel(), v.array(b, "b").ravel()
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same size, got {a.size} and {b.size}")
@@ -136,7 +296,26 @@ METHODS: dict[str, Callable[..., optim.Optimizer]] = {
 
 @dataclass(frozen=True)
 class DigitsSplit:
-    """Standardized digits features (float64 tensors) and integer labels: train, development and test sets."""
+    """Standardized digits features (float64 tensors) and integer labels: train, development and test sets.
+
+    Returned by :func:`digits_split`. Features are the 64 pixel intensities, standardized with the training
+    set's mean and standard deviation; labels are the digits 0 to 9 (``torch.long``).
+
+    Parameters
+    ----------
+    X_train : torch.Tensor of shape (n_train, 64)
+        Training features.
+    y_train : torch.Tensor of shape (n_train,)
+        Training labels.
+    X_dev : torch.Tensor of shape (n_dev, 64)
+        Development-set features (used to tune the step size and schedule).
+    y_dev : torch.Tensor of shape (n_dev,)
+        Development-set labels.
+    X_test : torch.Tensor of shape (1797 - n_train - n_dev, 64)
+        Test features (looked at last).
+    y_test : torch.Tensor of shape (1797 - n_train - n_dev,)
+        Test labels.
+    """
 
     X_train: torch.Tensor
     y_train: torch.Tensor
@@ -147,7 +326,32 @@ class DigitsSplit:
 
 
 def digits_split(*, n_train: int = 600, n_dev: int = 300, seed: int = 0) -> DigitsSplit:
-    """Split scikit-learn's bundled 8x8 digits (1797 images, 10 classes) at random; standardize on train."""
+    """Split scikit-learn's bundled 8x8 digits (1797 images, 10 classes) at random; standardize on train.
+
+    Constant pixels (the border) get standard deviation 1, so they stay 0 after centring.
+
+    Parameters
+    ----------
+    n_train : int, default 600
+        Size of the training set, ``>= 10``.
+    n_dev : int, default 300
+        Size of the development set, ``>= 1``; the remaining ``1797 - n_train - n_dev >= 1`` images are the
+        test set.
+    seed : int, default 0
+        Seed of the random permutation, ``>= 0``.
+
+    Returns
+    -------
+    DigitsSplit
+        The three sets, features as float64 tensors, labels as long tensors.
+
+    Raises
+    ------
+    TypeError
+        If ``n_train``, ``n_dev`` or ``seed`` is not an int.
+    ValueError
+        If ``n_train < 10``, ``n_dev < 1``, ``seed < 0``, or ``n_train + n_dev >= 1797`` (no test set).
+    """
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
@@ -170,6 +374,21 @@ class Curves:
 
     Shape ``(runs, epochs + 1)`` from ``train_runs`` (column 0 is the initialization), ``(epochs + 1,)`` for one run;
     ``lr_scale[..., k]`` is the factor multiplying the learning rate during epoch ``k + 1``.
+
+    Parameters
+    ----------
+    train_loss : numpy.ndarray
+        Mean cross-entropy on the training set after each epoch (NaN if not computed: ``full=False``).
+    train_err : numpy.ndarray
+        Training error (fraction misclassified), or NaN.
+    dev_loss : numpy.ndarray
+        Mean cross-entropy on the development set.
+    dev_err : numpy.ndarray
+        Development-set error.
+    test_err : numpy.ndarray
+        Test error, or NaN.
+    lr_scale : numpy.ndarray of shape (runs, epochs) or (epochs,)
+        The dev-decay factor of each epoch (1 until the first decay).
     """
 
     train_loss: np.ndarray
@@ -180,7 +399,23 @@ class Curves:
     lr_scale: np.ndarray
 
     def run(self, r: int) -> Curves:
-        """The curves of run ``r`` alone."""
+        """The curves of run ``r`` alone.
+
+        Parameters
+        ----------
+        r : int
+            Index of the run (a row of the arrays; negative indices count from the end).
+
+        Returns
+        -------
+        Curves
+            Every array's row ``r``: shape ``(epochs + 1,)`` (``lr_scale``: ``(epochs,)``).
+
+        Raises
+        ------
+        IndexError
+            If ``r`` is out of range (numpy's indexing).
+        """
         return Curves(*(getattr(self, f.name)[r] for f in fields(self)))
 
 
@@ -260,6 +495,42 @@ def train_runs(data: DigitsSplit, method: str, lrs: Sequence[float], seeds: Sequ
     error is no new best, run r's learning rate is multiplied by ``decays[r]`` (1: constant). The factor scales
     the update, which is torch's change of learning rate (no method's state depends on it). With ``full=False``
     only the development-set curves are computed (the others are NaN): all that tuning needs, at a third of the cost.
+
+    Parameters
+    ----------
+    data : DigitsSplit
+        The data, from :func:`digits_split`.
+    method : str
+        A key of :data:`METHODS`: ``"SGD"``, ``"HB"``, ``"AdaGrad"``, ``"RMSProp"`` or ``"Adam"``.
+    lrs : sequence of float
+        The initial learning rate of each run, each ``> 0``; non-empty.
+    seeds : sequence of int
+        The seed of each run (initial weights and batch order), each ``>= 0``; as many as ``lrs``.
+    decays : sequence of float or None, default None
+        The dev-decay factor of each run, each in (0, 1]; None: 1 for every run (a constant learning rate).
+    epochs : int, default 20
+        Number of passes over the training set, ``>= 1``.
+    batch_size : int, default 32
+        Minibatch size, ``>= 1`` (the last batch of an epoch may be smaller).
+    hidden : int, default 64
+        Width of the hidden layer, ``>= 1``.
+    full : bool, default True
+        Compute the training and test curves too (False: development set only).
+
+    Returns
+    -------
+    Curves
+        Arrays of shape ``(runs, epochs + 1)`` (``lr_scale``: ``(runs, epochs)``); column 0 is the initialization.
+        A diverging run gives non-finite values, not an error.
+
+    Raises
+    ------
+    TypeError
+        If a learning rate, decay or count is not a number of the right type, or ``full`` is not a bool.
+    ValueError
+        If ``method`` is not a key of :data:`METHODS`, a learning rate is not positive and finite, a seed or
+        count is below its minimum, ``lrs`` is empty or differs in length from ``seeds``, or ``decays``
+        does not hold one factor in (0, 1] per run.
     """
     lrs, seeds, decays, kw = _check_runs(method, lrs, seeds, decays, epochs=epochs, batch_size=batch_size,
                                          hidden=hidden)
@@ -296,13 +567,71 @@ def train_runs(data: DigitsSplit, method: str, lrs: Sequence[float], seeds: Sequ
 
 def train_digits(data: DigitsSplit, method: str, lr: float, *, seed: int, decay: float = 1.0, epochs: int = 20,
                  batch_size: int = 32, hidden: int = 64) -> Curves:
-    """One run of ``train_runs``: curves of length ``epochs + 1`` for ``method`` at step ``lr`` from ``seed``."""
+    """One run of ``train_runs``: curves of length ``epochs + 1`` for ``method`` at step ``lr`` from ``seed``.
+
+    Parameters
+    ----------
+    data : DigitsSplit
+        The data, from :func:`digits_split`.
+    method : str
+        A key of :data:`METHODS`.
+    lr : float
+        The initial learning rate, ``> 0``.
+    seed : int
+        The run's seed (initial weights and batch order), ``>= 0``.
+    decay : float, default 1.0
+        The dev-decay factor, in (0, 1] (1: a constant learning rate).
+    epochs : int, default 20
+        Number of passes over the training set, ``>= 1``.
+    batch_size : int, default 32
+        Minibatch size, ``>= 1``.
+    hidden : int, default 64
+        Width of the hidden layer, ``>= 1``.
+
+    Returns
+    -------
+    Curves
+        Arrays of shape ``(epochs + 1,)`` (``lr_scale``: ``(epochs,)``), every curve computed.
+
+    Raises
+    ------
+    TypeError
+        As :func:`train_runs` (also if ``seed`` is not an int).
+    ValueError
+        As :func:`train_runs`.
+    """
     return train_runs(data, method, [lr], [seed], decays=[decay], epochs=epochs, batch_size=batch_size,
                       hidden=hidden).run(0)
 
 
 def power_grid(k_lo: int, k_hi: int) -> list[float]:
-    """The step sizes ``2^k`` for ``k = k_lo, ..., k_hi`` (Wilson et al. tune on five consecutive powers of two)."""
+    """The step sizes ``2^k`` for ``k = k_lo, ..., k_hi`` (Wilson et al. tune on five consecutive powers of two).
+
+    Parameters
+    ----------
+    k_lo : int
+        The smallest exponent (may be negative).
+    k_hi : int
+        The largest exponent, ``>= k_lo``.
+
+    Returns
+    -------
+    list of float
+        ``[2.0**k_lo, ..., 2.0**k_hi]``, increasing, ``k_hi - k_lo + 1`` rates.
+
+    Raises
+    ------
+    TypeError
+        If ``k_lo`` or ``k_hi`` is not an int.
+    ValueError
+        If ``k_hi < k_lo``.
+
+    Examples
+    --------
+    >>> from nntheory import adaptive_generalization as ag
+    >>> ag.power_grid(-3, 1)
+    [0.125, 0.25, 0.5, 1.0, 2.0]
+    """
     k_lo, k_hi = v.integer(k_lo, "k_lo"), v.integer(k_hi, "k_hi")
     if k_hi < k_lo:
         raise ValueError(f"need k_lo <= k_hi, got {k_lo} > {k_hi}")
@@ -311,7 +640,21 @@ def power_grid(k_lo: int, k_hi: int) -> list[float]:
 
 @dataclass(frozen=True)
 class Protocol:
-    """Outcome of ``run_protocol``: every setting tried, the chosen one, whether it sat at a grid edge, the curves."""
+    """Outcome of ``run_protocol``: every setting tried, the chosen one, whether it sat at a grid edge, the curves.
+
+    Parameters
+    ----------
+    tried : dict of str to dict
+        Per method, every ``(lr, decay)`` tried on the tuning seed, mapped to its final
+        ``(development error, development loss)``.
+    best : dict of str to tuple of float
+        Per method, the chosen ``(lr, decay)``.
+    at_edge : dict of str to bool
+        Per method, whether the chosen learning rate is still the smallest or largest tried (the grid's
+        extensions ran out): then the optimum may lie outside the grid.
+    curves : dict of str to Curves
+        Per method, the curves of every seed at the chosen setting, shape ``(seeds, epochs + 1)``.
+    """
 
     tried: dict[str, dict[tuple[float, float], tuple[float, float]]]  # method -> (lr, decay) -> final (dev err, loss)
     best: dict[str, tuple[float, float]]                             # method -> chosen (lr, decay)
@@ -352,6 +695,40 @@ def run_protocol(data: DigitsSplit, grids: dict[str, Sequence[float]], seeds: Se
     The choice minimizes the final development-set error (ties: the final development loss) over the lr grid
     times ``decays``; while the winner's lr is the largest (smallest) tried, the grid grows by one more rate,
     spaced like its last (first) two, up to ``max_extensions`` times. A diverged run never wins.
+
+    Parameters
+    ----------
+    data : DigitsSplit
+        The data, from :func:`digits_split`.
+    grids : dict of str to sequence of float
+        Per method (a key of :data:`METHODS`), its initial grid of learning rates (e.g. ``power_grid(-6, -2)``),
+        at least two distinct positive rates.
+    seeds : sequence of int
+        Seeds, each ``>= 0``, at least one; the first is the tuning seed.
+    decays : sequence of float, default (0.5, 1.0)
+        The dev-decay factors tried, each in (0, 1]; non-empty.
+    epochs : int, default 20
+        Number of passes over the training set, ``>= 1``.
+    batch_size : int, default 32
+        Minibatch size, ``>= 1``.
+    hidden : int, default 64
+        Width of the hidden layer, ``>= 1``.
+    max_extensions : int, default 4
+        How many times a grid may grow past an edge, ``>= 0``.
+
+    Returns
+    -------
+    Protocol
+        Every setting tried, the chosen ones, whether each sat at an edge, and every seed's curves.
+
+    Raises
+    ------
+    TypeError
+        If a seed, decay, rate or count is not a number of the right type.
+    ValueError
+        If ``seeds`` or ``grids`` is empty, a decay is outside (0, 1], ``max_extensions < 0``, a grid has fewer
+        than two distinct rates or a non-positive one, a method is not a key of :data:`METHODS`, or every setting
+        of a method diverged.
     """
     seeds = [v.integer(s, "seed", least=0) for s in seeds]
     if not seeds:

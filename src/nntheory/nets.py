@@ -51,7 +51,50 @@ def relu_net(
     seed: int = 0,
     dtype: torch.dtype = torch.float64,
 ) -> nn.Sequential:
-    """Build a seeded ReLU MLP with layer widths ``[d_in, h_1, ..., d_out]`` (He-normal weights)."""
+    """Build a seeded ReLU MLP with layer widths ``[d_in, h_1, ..., d_out]`` (He-normal weights).
+
+    The net is ``Linear, ReLU, Linear, ..., ReLU, Linear`` with ``L = len(widths) - 1`` Linear layers;
+    layer ``i`` has weights drawn from :math:`N(0, 2/d_{i-1})` (He initialization) and, with ``bias``,
+    biases from :math:`N(0, 1/d_{i-1})`, where :math:`d_{i-1}` is the layer's input width. The weights
+    come from a private ``torch.Generator``, so the same ``seed`` gives the same net and the global torch
+    random state is not touched. ``widths`` of length 2 gives a single ``nn.Linear`` (no ReLU).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Layer widths ``[d_in, h_1, ..., h_{L-1}, d_out]``: at least 2 entries, each an int ``>= 1``.
+    bias : bool, default False
+        Whether the Linear layers have biases (the homogeneity results need ``False``).
+    seed : int, default 0
+        Seed of the weight (and bias) draws; any int.
+    dtype : torch.dtype, default torch.float64
+        Floating-point dtype of the parameters.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        The network, alternating ``nn.Linear`` and ``nn.ReLU`` and ending in ``nn.Linear``.
+
+    Raises
+    ------
+    TypeError
+        If ``widths`` is not a sequence of ints, ``bias`` is not a bool, ``seed`` is not an int, or
+        ``dtype`` is not a floating torch dtype.
+    ValueError
+        If ``widths`` has fewer than 2 entries or an entry below 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from nntheory import nets
+    >>> net = nets.relu_net([2, 3, 1], seed=0)
+    >>> [type(m).__name__ for m in net]
+    ['Linear', 'ReLU', 'Linear']
+    >>> [tuple(W.shape) for W in nets.weights(net)]    # W_i has shape (d_i, d_{i-1})
+    [(3, 2), (1, 3)]
+    >>> torch.equal(net[0].weight, nets.relu_net([2, 3, 1], seed=0)[0].weight)   # same seed, same net
+    True
+    """
     widths = v.int_list(widths, "widths", least=1, min_len=2)
     v.boolean(bias, "bias")
     seed = v.integer(seed, "seed")
@@ -74,7 +117,47 @@ def relu_net(
 
 
 def linear_net(widths: Sequence[int], *, seed: int = 0, scale: float = 1.0) -> nn.Sequential:
-    """A bias-free deep linear net ``x -> W_L ... W_1 x`` (float64), weights ``scale * N(0, 1/d_in)``."""
+    r"""A bias-free deep linear net ``x -> W_L ... W_1 x`` (float64), weights ``scale * N(0, 1/d_in)``.
+
+    The weights are those of ``relu_net(widths, seed=seed)`` multiplied by ``scale / sqrt(2)``, so
+    each entry of :math:`W_i` has standard deviation :math:`\mathrm{scale}/\sqrt{d_{i-1}}`
+    (``scale`` plays the role of the initialization scale alpha). The net has only ``nn.Linear``
+    layers: pass ``linear=True`` to :func:`check_net`, :func:`weights` and friends.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Layer widths ``[d_in, h_1, ..., d_out]``: at least 2 entries, each an int ``>= 1``.
+    seed : int, default 0
+        Seed of the weight draws; any int.
+    scale : float, default 1.0
+        Initialization scale, a finite real ``> 0``.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        ``L = len(widths) - 1`` bias-free float64 ``nn.Linear`` layers, computing
+        :math:`F(x) = W_L \cdots W_1 x`.
+
+    Raises
+    ------
+    TypeError
+        If ``scale`` is not a real number, or ``widths`` or ``seed`` has the wrong type (see :func:`relu_net`).
+    ValueError
+        If ``scale`` is not finite and ``> 0``, or ``widths`` is too short or has an entry below 1.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from nntheory import nets
+    >>> lin = nets.linear_net([3, 4, 2], seed=0, scale=0.5)
+    >>> [type(m).__name__ for m in lin]
+    ['Linear', 'Linear']
+    >>> W1, W2 = nets.weights(lin, linear=True)
+    >>> x = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    >>> bool(torch.allclose(lin(x), torch.from_numpy(W2 @ W1) @ x))    # F(x) = W_2 W_1 x
+    True
+    """
     scale = v.positive(scale, "scale")
     lins = linear_layers(relu_net(widths, seed=seed))  # validates widths and seed, and gives seeded weights
     with torch.no_grad():
@@ -89,6 +172,45 @@ def check_net(net: object, *, bias_free: bool = False, scalar_output: bool = Fal
     The rule: an ``nn.Sequential`` of alternating ``nn.Linear`` and ``nn.ReLU`` ending in ``nn.Linear``,
     whose layer sizes chain and whose parameters are finite. ``linear=True`` also accepts a deep linear
     net (only ``nn.Linear``); ``bias_free`` and ``scalar_output`` add those requirements.
+
+    Parameters
+    ----------
+    net : object
+        The candidate network (a ``torch.nn.Sequential`` to pass).
+    bias_free : bool, default False
+        Also require every Linear layer to have no bias.
+    scalar_output : bool, default False
+        Also require the last Linear layer to have ``out_features == 1``.
+    linear : bool, default False
+        Also accept a deep linear net made only of ``nn.Linear`` layers.
+
+    Returns
+    -------
+    bool
+        ``False`` if ``net`` was accepted as a deep linear net (only possible with ``linear=True``),
+        ``True`` otherwise: a ReLU net, to be evaluated with ``relu=True``. A single ``nn.Linear``
+        counts as a ReLU net with no hidden layer unless ``linear=True``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not an ``nn.Sequential``, a layer is not the expected ``nn.Linear``/``nn.ReLU``,
+        or the last layer is not ``nn.Linear``.
+    ValueError
+        If ``net`` is empty, consecutive Linear layers' sizes do not chain, a parameter is NaN or
+        infinite, or the ``bias_free`` or ``scalar_output`` requirement fails.
+
+    Examples
+    --------
+    >>> from nntheory import nets
+    >>> nets.check_net(nets.relu_net([2, 3, 1]))
+    True
+    >>> nets.check_net(nets.linear_net([2, 3, 1]), linear=True)
+    False
+    >>> nets.check_net(nets.relu_net([2, 3, 2]), scalar_output=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: net must have scalar output (last Linear out_features=1), got 2
     """
     if not isinstance(net, nn.Sequential):
         raise TypeError(f"net must be a torch.nn.Sequential of nn.Linear and nn.ReLU, got {type(net).__name__}")
@@ -120,24 +242,114 @@ def check_net(net: object, *, bias_free: bool = False, scalar_output: bool = Fal
 
 
 def linear_layers(net: nn.Module, **rules: bool) -> list[nn.Linear]:
-    """The ``nn.Linear`` layers of a checked net, in order (``rules`` are passed to ``check_net``)."""
+    """The ``nn.Linear`` layers of a checked net, in order (``rules`` are passed to ``check_net``).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A network accepted by :func:`check_net` with ``rules``.
+    **rules : bool
+        Keyword requirements ``bias_free``, ``scalar_output``, ``linear`` passed to :func:`check_net`
+        (``linear=True`` is needed for a deep linear net).
+
+    Returns
+    -------
+    list of torch.nn.Linear
+        The ``L`` Linear layers (the modules themselves, not copies).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` breaks the rules of :func:`check_net`.
+    """
     check_net(net, **rules)
     return [m for m in net if isinstance(m, nn.Linear)]
 
 
 def weights(net: nn.Sequential, **rules: bool) -> list[np.ndarray]:
-    """The weight matrices ``W_1, ..., W_L`` of a checked net, as float64 numpy copies."""
+    """The weight matrices ``W_1, ..., W_L`` of a checked net, as float64 numpy copies.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A network accepted by :func:`check_net` with ``rules``.
+    **rules : bool
+        Keyword requirements ``bias_free``, ``scalar_output``, ``linear`` passed to :func:`check_net`
+        (``linear=True`` is needed for a deep linear net).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``[W_1, ..., W_L]``, ``W_i`` of shape ``(d_i, d_{i-1})``; changing them does not change ``net``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` breaks the rules of :func:`check_net`.
+    """
     return [m.weight.detach().to(torch.float64).cpu().numpy().copy() for m in linear_layers(net, **rules)]
 
 
 def biases(net: nn.Sequential, **rules: bool) -> list[np.ndarray | None]:
-    """The bias vectors ``b_1, ..., b_L`` of a checked net as float64 numpy copies (``None`` where absent)."""
+    """The bias vectors ``b_1, ..., b_L`` of a checked net as float64 numpy copies (``None`` where absent).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A network accepted by :func:`check_net` with ``rules``.
+    **rules : bool
+        Keyword requirements ``bias_free``, ``scalar_output``, ``linear`` passed to :func:`check_net`
+        (``linear=True`` is needed for a deep linear net).
+
+    Returns
+    -------
+    list of numpy.ndarray or None
+        ``[b_1, ..., b_L]``, ``b_i`` of shape ``(d_i,)``, or ``None`` for a layer without bias.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` breaks the rules of :func:`check_net`.
+    """
     return [None if m.bias is None else m.bias.detach().to(torch.float64).cpu().numpy().copy()
             for m in linear_layers(net, **rules)]
 
 
 def with_weights(net: nn.Sequential, ws: Sequence[np.ndarray]) -> nn.Sequential:
-    """A float64 copy of ``net`` whose Linear layers carry the weight matrices ``ws`` (shapes must match)."""
+    """A float64 copy of ``net`` whose Linear layers carry the weight matrices ``ws`` (shapes must match).
+
+    Biases, if any, are kept (converted to float64); ``net`` itself is not modified.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU or deep linear network (:func:`check_net` with ``linear=True``).
+    ws : sequence of array_like
+        One finite, non-empty weight matrix per Linear layer (a list, not one stacked array), ``ws[i]``
+        of exactly the shape of layer ``i``'s weight ``(d_i, d_{i-1})``; numpy arrays or torch tensors.
+
+    Returns
+    -------
+    torch.nn.Sequential
+        A new float64 network with the same layers and the weights ``ws``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a network of this package, ``ws`` is not a sequence of one matrix per Linear
+        layer, or an entry is not an array of real numbers.
+    ValueError
+        If ``net`` fails :func:`check_net`, or an entry has the wrong shape or NaN/infinite values.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from nntheory import nets
+    >>> net = nets.relu_net([2, 3, 1], seed=0)
+    >>> ones = nets.with_weights(net, [np.ones((3, 2)), np.ones((1, 3))])
+    >>> ones(torch.tensor([1.0, 2.0], dtype=torch.float64)).tolist()    # 3 * relu(1 + 2)
+    [9.0]
+    """
     lins = linear_layers(net, linear=True)
     if isinstance(ws, (np.ndarray, torch.Tensor)) or not isinstance(ws, Sequence) or len(ws) != len(lins):
         raise TypeError(f"ws must be a list of {len(lins)} weight matrices, one per Linear layer")
@@ -150,7 +362,29 @@ def with_weights(net: nn.Sequential, ws: Sequence[np.ndarray]) -> nn.Sequential:
 
 
 def as_weights(ws: object, name: str = "weights") -> list[np.ndarray]:
-    """A list ``[W_1, ..., W_L]`` of finite 2-D arrays (numpy or torch) that chain, as float64 numpy copies."""
+    r"""A list ``[W_1, ..., W_L]`` of finite 2-D arrays (numpy or torch) that chain, as float64 numpy copies.
+
+    Parameters
+    ----------
+    ws : sequence of array_like
+        Weight matrices, a non-empty list (not one stacked array); ``ws[i]`` must have as many
+        columns as ``ws[i - 1]`` has rows, so that :math:`W_L \cdots W_1` is defined.
+    name : str, default "weights"
+        Name of the argument, used in error messages.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The matrices as fresh float64 arrays.
+
+    Raises
+    ------
+    TypeError
+        If ``ws`` is an array or tensor, not a sequence, or empty, or an entry is not an array of
+        real numbers.
+    ValueError
+        If an entry is not 2-D, is empty, has NaN/infinite entries, or does not chain with the previous one.
+    """
     if isinstance(ws, (np.ndarray, torch.Tensor)) or not isinstance(ws, Sequence) or len(ws) == 0:
         raise TypeError(f"{name} must be a non-empty list of 2-D arrays [W_1, ..., W_L]")
     out = [v.matrix(w, f"{name}[{i}]") for i, w in enumerate(ws)]
@@ -161,7 +395,30 @@ def as_weights(ws: object, name: str = "weights") -> list[np.ndarray]:
 
 
 def as_input(net: nn.Sequential, x: object, *, single: bool = False) -> torch.Tensor:
-    """``x`` (shape ``(d_in,)`` or ``(n, d_in)``; only the first if ``single``) as a tensor of the net's dtype."""
+    """``x`` (shape ``(d_in,)`` or ``(n, d_in)``; only the first if ``single``) as a tensor of the net's dtype.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU or deep linear network (:func:`check_net` with ``linear=True``); it fixes ``d_in`` and the dtype.
+    x : array_like
+        One input of shape ``(d_in,)`` or a batch of inputs, one per row, of shape ``(n, d_in)``; finite
+        reals (numpy, torch or nested lists).
+    single : bool, default False
+        Accept only a single input of shape ``(d_in,)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` as a new tensor with the dtype of the net's first weight, of the same shape.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a network of this package or ``x`` is not an array of real numbers.
+    ValueError
+        If ``x`` has the wrong shape or NaN/infinite entries, or ``net`` fails :func:`check_net`.
+    """
     first = linear_layers(net, linear=True)[0]
     t = torch.as_tensor(v.array(x, "x"), dtype=first.weight.dtype)
     if t.ndim not in ((1,) if single else (1, 2)) or t.shape[-1] != first.in_features:
@@ -172,12 +429,56 @@ def as_input(net: nn.Sequential, x: object, *, single: bool = False) -> torch.Te
 
 def forward(ws: Sequence[Array], x: Array, *, bs: Sequence[Array | None] | None = None,
             masks: Sequence[Array] | None = None, relu: bool = True, keep: bool = False):
-    """``F(x) = W_L s(... s(W_1 x + b_1) ...) + b_L`` for numpy or torch weights; rows of ``x`` are inputs.
+    r"""``F(x) = W_L s(... s(W_1 x + b_1) ...) + b_L`` for numpy or torch weights; rows of ``x`` are inputs.
 
     ``s`` is the ReLU (``relu=False``: the identity, a linear net); with ``masks`` each hidden layer is
     multiplied by its frozen 0/1 pattern instead (one piece of the piecewise-polynomial net). With
     ``keep=True`` returns ``(F(x), [z_1, ..., z_{L-1}])``, the hidden pre-activations too. No checks:
     callers validate once, and this runs in the inner loops.
+
+    Parameters
+    ----------
+    ws : sequence of numpy.ndarray or torch.Tensor
+        Weight matrices ``[W_1, ..., W_L]``, ``W_i`` of shape ``(d_i, d_{i-1})``; all numpy or all torch
+        (of one dtype).
+    x : numpy.ndarray or torch.Tensor
+        Inputs of shape ``(n, d_0)``, one per row, or a single input of shape ``(d_0,)``.
+    bs : sequence of (array_like or None), optional
+        Biases ``[b_1, ..., b_L]``, ``b_i`` of shape ``(d_i,)`` or ``None`` for none; default no biases.
+    masks : sequence of array_like, optional
+        Frozen activations, one 0/1 array per hidden layer broadcastable against ``z_i`` (shape ``(d_i,)``
+        or ``(n, d_i)``); replaces the ReLU, so :math:`F(x) = W_L A_{L-1} W_{L-1} \cdots A_1 W_1 x`.
+    relu : bool, default True
+        Apply the ReLU between layers; ``False`` computes the linear net :math:`W_L \cdots W_1 x`.
+        Ignored when ``masks`` are given.
+    keep : bool, default False
+        Also return the hidden pre-activations.
+
+    Returns
+    -------
+    out : numpy.ndarray or torch.Tensor
+        ``F(x)``, of shape ``(n, d_L)`` (or ``(d_L,)`` for a single input), of the type of ``ws`` and ``x``.
+    zs : list of numpy.ndarray or torch.Tensor
+        Only with ``keep=True``: the pre-activations :math:`z_1, \dots, z_{L-1}` (before the ReLU or
+        mask), ``z_i`` of shape ``(n, d_i)`` or ``(d_i,)``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from nntheory import nets
+    >>> net = nets.relu_net([2, 3, 1], seed=0)
+    >>> ws = nets.weights(net)
+    >>> X = np.array([[1.0, -2.0], [0.5, 0.5]])
+    >>> np.round(nets.forward(ws, X), 4).tolist()
+    [[-0.305], [0.2054]]
+    >>> bool(np.allclose(nets.forward(ws, X), net(torch.from_numpy(X)).detach().numpy()))   # same as the net
+    True
+    >>> out, zs = nets.forward(ws, X, keep=True)
+    >>> (zs[0] > 0).tolist()    # the activation pattern of each input
+    [[True, False, True], [True, False, False]]
+    >>> mask = [np.array([1.0, 0.0, 1.0])]      # freeze the first input's pattern: same value there
+    >>> bool(np.allclose(nets.forward(ws, X[0], masks=mask), out[0]))
+    True
     """
     h, zs = x, []
     last = len(ws) - 1
@@ -197,25 +498,109 @@ def forward(ws: Sequence[Array], x: Array, *, bs: Sequence[Array | None] | None 
 
 @torch.no_grad()
 def pre_activations(net: nn.Sequential, x: object) -> list[torch.Tensor]:
-    """Pre-activations ``z_1, ..., z_{L-1}`` of every hidden layer at input(s) ``x``."""
+    r"""Pre-activations ``z_1, ..., z_{L-1}`` of every hidden layer at input(s) ``x``.
+
+    With biases, :math:`z_i = W_i a_{i-1} + b_i`, where :math:`a_0 = x` and :math:`a_i = \sigma(z_i)`.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU network (:func:`check_net`), with or without biases.
+    x : array_like
+        One input of shape ``(d_in,)`` or a batch of shape ``(n, d_in)``.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``L - 1`` tensors (no gradient), ``z_i`` of shape ``(d_i,)`` or ``(n, d_i)``; empty for a single layer.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` fails :func:`check_net` or ``x`` is not a finite array of shape ``(d_in,)`` or ``(n, d_in)``.
+    """
     lins = linear_layers(net)
     t = as_input(net, x)
     return forward([m.weight for m in lins], t, bs=[m.bias for m in lins], keep=True)[1]
 
 
 def activation_pattern(net: nn.Sequential, x: object) -> list[np.ndarray]:
-    """Boolean activation pattern ``z_i > 0`` of every hidden layer at input(s) ``x``."""
+    """Boolean activation pattern ``z_i > 0`` of every hidden layer at input(s) ``x``.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU network (:func:`check_net`), with or without biases.
+    x : array_like
+        One input of shape ``(d_in,)`` or a batch of shape ``(n, d_in)``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``L - 1`` boolean arrays, of shape ``(d_i,)`` or ``(n, d_i)``: which units of hidden layer ``i``
+        are active (a unit exactly at 0 counts as inactive).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` fails :func:`check_net` or ``x`` is not a finite array of shape ``(d_in,)`` or ``(n, d_in)``.
+
+    Examples
+    --------
+    >>> from nntheory import nets
+    >>> net = nets.relu_net([2, 3, 1], seed=0)
+    >>> [p.tolist() for p in nets.activation_pattern(net, [[1.0, -2.0], [0.5, 0.5]])]
+    [[[True, False, True], [True, False, False]]]
+    """
     return [(z > 0).numpy() for z in pre_activations(net, x)]
 
 
 def activation_matrices(net: nn.Sequential, x: object) -> list[torch.Tensor]:
-    """Diagonal 0/1 activation matrices ``A_1, ..., A_{L-1}`` at a single input ``x``."""
+    r"""Diagonal 0/1 activation matrices ``A_1, ..., A_{L-1}`` at a single input ``x``.
+
+    :math:`A_i = \mathrm{diag}(\mathbb{1}[z_i > 0])`, with :math:`z_i` the pre-activation of hidden layer ``i``.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU network (:func:`check_net`), with or without biases.
+    x : array_like
+        A single input, shape ``(d_in,)``.
+
+    Returns
+    -------
+    list of torch.Tensor
+        ``L - 1`` diagonal matrices, ``A_i`` of shape ``(d_i, d_i)``, in the net's dtype.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` fails :func:`check_net` or ``x`` is not a finite array of shape ``(d_in,)``.
+    """
     t = as_input(net, x, single=True)
     return [torch.diag((z > 0).to(t.dtype)) for z in pre_activations(net, t)]
 
 
 def forward_by_matrices(net: nn.Sequential, x: object) -> torch.Tensor:
-    """``F(x) = W_L A_{L-1} W_{L-1} ... A_1 W_1 x (+ biases)``, computed with activation matrices."""
+    """``F(x) = W_L A_{L-1} W_{L-1} ... A_1 W_1 x (+ biases)``, computed with activation matrices.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU network (:func:`check_net`), with or without biases.
+    x : array_like
+        A single input, shape ``(d_in,)``.
+
+    Returns
+    -------
+    torch.Tensor
+        ``F(x)``, shape ``(d_out,)`` (no gradient); equal to ``net(x)`` up to rounding.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` fails :func:`check_net` or ``x`` is not a finite array of shape ``(d_in,)``.
+    """
     t = as_input(net, x, single=True)
     lins = linear_layers(net)
     As = activation_matrices(net, t)
@@ -229,7 +614,44 @@ def forward_by_matrices(net: nn.Sequential, x: object) -> torch.Tensor:
 
 
 def layer_gradients_by_matrices(net: nn.Sequential, x: object) -> list[torch.Tensor]:
-    """``dF/dW_i = (W_L A_{L-1} ... W_{i+1} A_i)^T (A_{i-1} W_{i-1} ... W_1 x)^T`` for a scalar-output net."""
+    r"""``dF/dW_i = (W_L A_{L-1} ... W_{i+1} A_i)^T (A_{i-1} W_{i-1} ... W_1 x)^T`` for a scalar-output net.
+
+    With biases, the right factor is the layer's input :math:`a_{i-1}` (biases included). For a
+    bias-free net, :math:`F` is 1-homogeneous in each :math:`W_i`, so Euler's identity
+    :math:`\langle W_i, \partial F/\partial W_i \rangle = F(x)` holds for every layer.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU network (:func:`check_net`) with scalar output (``d_out = 1``).
+    x : array_like
+        A single input, shape ``(d_in,)``.
+
+    Returns
+    -------
+    list of torch.Tensor
+        :math:`\partial F/\partial W_i` for ``i = 1, ..., L``, each of the shape ``(d_i, d_{i-1})`` of
+        :math:`W_i` (the autograd gradient where no pre-activation is 0).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` fails :func:`check_net` (including ``scalar_output=True``) or ``x`` is not a finite
+        array of shape ``(d_in,)``.
+
+    Examples
+    --------
+    Euler's identity, layer by layer:
+
+    >>> from nntheory import nets
+    >>> net = nets.relu_net([2, 3, 1], seed=0)
+    >>> x = [1.0, -2.0]
+    >>> round(float(nets.forward_by_matrices(net, x)[0]), 6)
+    -0.305032
+    >>> grads = nets.layer_gradients_by_matrices(net, x)
+    >>> [round(float((G.numpy() * W).sum()), 6) for G, W in zip(grads, nets.weights(net))]
+    [-0.305032, -0.305032]
+    """
     lins = linear_layers(net, scalar_output=True)
     t = as_input(net, x, single=True)
     As = activation_matrices(net, t)

@@ -28,8 +28,9 @@ from matplotlib.figure import Figure
 
 __all__ = ["COLORS", "setup", "label", "show", "interactive", "Interactive", "is_static", "MAX_FRAMES", "plot_regions"]
 
-# Okabe-Ito: colour-blind safe, and each reads on a white figure shown in a dark theme.
+#: The book's colour cycle (Okabe-Ito), colour-blind safe; each colour reads on a white figure shown in a dark theme.
 COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+#: The most frames :func:`interactive` precomputes (the product of its parameters' numbers of values), for page weight.
 MAX_FRAMES = 64
 
 _STYLE = {
@@ -56,7 +57,21 @@ _STYLE = {
 
 
 def setup(*, svg: bool = True) -> None:
-    """Apply the house style; in a notebook, show line art as SVG (with a PNG beside it for print)."""
+    """Apply the house style; in a notebook, show line art as SVG (with a PNG beside it for print).
+
+    Sets matplotlib's ``rcParams`` (figure size, white background, grid, :data:`COLORS` as the colour cycle,
+    deterministic SVG ids), numpy's print options (4 digits, no scientific notation for small numbers) and,
+    if unset, ``SOURCE_DATE_EPOCH=0`` (no timestamps in saved figures). Every chapter calls it once, first.
+
+    Parameters
+    ----------
+    svg : bool, default True
+        In an IPython session, show figures as SVG plus PNG (True) or as PNG only (False); ignored outside IPython.
+
+    Returns
+    -------
+    None
+    """
     os.environ.setdefault("SOURCE_DATE_EPOCH", "0")  # no timestamps in saved figures
     matplotlib.rcParams.update(_STYLE)
     np.set_printoptions(precision=4, suppress=True, linewidth=100)
@@ -73,7 +88,34 @@ def setup(*, svg: bool = True) -> None:
 
 
 def label(ax: plt.Axes, title: str, xlabel: str, ylabel: str) -> plt.Axes:
-    """Set an axes' title and axis labels in one call (every figure in the book has all three)."""
+    """Set an axes' title and axis labels in one call (every figure in the book has all three).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to label.
+    title : str
+        The title (matplotlib mathtext such as ``"$f(x) = |x|$"`` is allowed, as in all three strings).
+    xlabel : str
+        The label of the horizontal axis.
+    ylabel : str
+        The label of the vertical axis (``""`` for none, e.g. on the second of two panels sharing it).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax`` itself, labelled.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> from nntheory import viz
+    >>> fig, ax = plt.subplots()
+    >>> ax = viz.label(ax, "Gradient descent on a quadratic", "step $k$", "$|x_k|$")
+    >>> ax.get_title(), ax.get_xlabel(), ax.get_ylabel()
+    ('Gradient descent on a quadratic', 'step $k$', '$|x_k|$')
+    >>> plt.close(fig)
+    """
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -85,10 +127,31 @@ def show(fig: Figure, *, alt: str) -> None:
 
     The alt text travels in the output's metadata; the book's build puts it on the figure's image (it wins over
     a ``mystnb.image.alt`` typed in the cell's options), so the numbers in it come from the data.
+    Outside IPython (a script, a doctest) the figure is only closed.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to show; it is closed afterwards.
+    alt : str
+        The alt text for readers who do not see the figure: what it shows, with the measured numbers; non-empty.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError
+        If ``fig`` is not a matplotlib Figure, or ``alt`` is not a string.
+    ValueError
+        If ``alt`` is empty or blank.
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    if not isinstance(alt, str) or not alt.strip():
+    if not isinstance(alt, str):
+        raise TypeError(f"alt must be a string describing the figure, got {type(alt).__name__}")
+    if not alt.strip():
         raise ValueError("alt must be a non-empty string describing the figure")
     try:
         from IPython import get_ipython
@@ -105,7 +168,14 @@ def show(fig: Figure, *, alt: str) -> None:
 
 
 def is_static() -> bool:
-    """True when figures must work without a kernel: the book build, or no IPython kernel at all."""
+    """True when figures must work without a kernel: the book build, or no IPython kernel at all.
+
+    Returns
+    -------
+    bool
+        True if the environment variable ``NNTHEORY_STATIC`` is set to anything but ``""`` or ``"0"``, or there
+        is no IPython kernel (plain Python, a terminal IPython, a doctest); False in a live Jupyter kernel.
+    """
     if os.environ.get("NNTHEORY_STATIC", "") not in ("", "0"):
         return True
     try:
@@ -125,7 +195,24 @@ def _png(fig: Figure, dpi: int) -> bytes:
 
 
 class Interactive:
-    """Precomputed frames over a parameter grid, shown as an image with one range input per parameter."""
+    """Precomputed frames over a parameter grid, shown as an image with one range input per parameter.
+
+    Made by :func:`interactive` when there is no kernel. In a notebook its HTML is the image and the sliders
+    (plain ``<input type="range">`` with a few lines of inline script); its PNG is the default frame (for
+    print/PDF).
+
+    Parameters
+    ----------
+    frames : list of bytes
+        One PNG per combination of parameter values, in row-major order over ``params`` (the last parameter
+        varies fastest), as :meth:`frame_index` numbers them.
+    params : dict of str to list
+        Each parameter's name and its values, in slider order.
+    default : dict
+        The value of every parameter in the frame shown first (one of its values).
+    alt : str
+        The alt text of the image.
+    """
 
     def __init__(self, frames: list[bytes], params: dict[str, list], default: dict, alt: str) -> None:
         self.frames = frames
@@ -134,7 +221,25 @@ class Interactive:
         self.alt = alt
 
     def frame_index(self, **values: object) -> int:
-        """Index into ``frames`` of the frame drawn with these parameter values (row-major grid)."""
+        """Index into ``frames`` of the frame drawn with these parameter values (row-major grid).
+
+        Parameters
+        ----------
+        **values
+            One value per parameter of ``params`` (by name), each one of that parameter's values.
+
+        Returns
+        -------
+        int
+            The index ``i`` such that ``frames[i]`` was drawn with ``values``.
+
+        Raises
+        ------
+        KeyError
+            If a parameter is missing from ``values``.
+        ValueError
+            If a value is not among its parameter's values (``list.index``).
+        """
         idx = 0
         for name, vals in self.params.items():
             idx = idx * len(vals) + vals.index(values[name])
@@ -193,10 +298,61 @@ def interactive(
     dpi: int = 100,
     **params: Sequence,
 ):
-    """Show ``draw(**params)`` with a slider per parameter: live widgets in a kernel, precomputed frames otherwise."""
+    """Show ``draw(**params)`` with a slider per parameter: live widgets in a kernel, precomputed frames otherwise.
+
+    In a live Jupyter kernel with ipywidgets it returns a widget (a slider per parameter above the image, redrawn
+    on release); when :func:`is_static` (the book build, plain Python), it draws every combination of values
+    once and returns an :class:`Interactive`. The cell shows whichever it returns.
+
+    Parameters
+    ----------
+    draw : callable
+        ``draw(**values) -> matplotlib.figure.Figure``: the figure for one value of each parameter (the
+        figure is closed after it is rendered).
+    alt : str
+        The alt text of the figure, for readers who do not see it; non-empty.
+    default : dict or None, default None
+        The values shown first, by parameter name; a parameter left out starts at the middle of its values
+        (``vals[len(vals) // 2]``).
+    dpi : int, default 100
+        Resolution of the rendered PNG frames.
+    **params : sequence
+        Each parameter's values, e.g. ``step=[0.1, 0.5, 1.0]``: a non-empty list, tuple or array (not a string).
+        At most :data:`MAX_FRAMES` combinations in all.
+
+    Returns
+    -------
+    Interactive or ipywidgets.VBox
+        The precomputed frames (no kernel), or the live sliders and image (kernel).
+
+    Raises
+    ------
+    TypeError
+        If ``draw`` is not callable or returns something other than a Figure, ``alt`` is not a string, or a
+        parameter's values are not a sequence.
+    ValueError
+        If ``alt`` is blank, there is no parameter, a parameter has no values, there are more
+        than :data:`MAX_FRAMES` frames, or ``default`` names an unknown parameter or a value not in the list.
+
+    Examples
+    --------
+    Without a kernel the frames are drawn at once, one per value; the middle value is shown first.
+
+    >>> import matplotlib.pyplot as plt
+    >>> from nntheory import viz
+    >>> def draw(slope):
+    ...     fig, ax = plt.subplots()
+    ...     ax.plot([0, 1], [0, slope])
+    ...     return fig
+    >>> w = viz.interactive(draw, alt="A line through 0 of the chosen slope", dpi=20, slope=[0.5, 1.0, 2.0])
+    >>> type(w).__name__, len(w.frames), w.default, w.frame_index(slope=2.0)
+    ('Interactive', 3, {'slope': 1.0}, 2)
+    """
     if not callable(draw):
         raise TypeError(f"draw must be callable and return a matplotlib Figure, got {type(draw).__name__}")
-    if not isinstance(alt, str) or not alt.strip():
+    if not isinstance(alt, str):
+        raise TypeError(f"alt must be a string: a description of the figure (alt text for readers), got {type(alt).__name__}")
+    if not alt.strip():
         raise ValueError("alt must be a non-empty description of the figure (alt text for readers)")
     if not params:
         raise ValueError("interactive needs at least one parameter, e.g. step=[0.1, 0.2]")
@@ -273,7 +429,60 @@ def plot_regions(ax: plt.Axes, regions: Sequence, *, values: np.ndarray | None =
     """Draw 2-D regions as polygons: random qualitative colours, or coloured by ``values`` (one per region).
 
     Thousands of polygons make a heavy SVG, so the collection is rasterized by default (axes and labels
-    stay vector).
+    stay vector). The axes get the regions' bounding box as limits and an equal aspect ratio.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to draw into.
+    regions : list of regions.Region2D
+        Non-empty; anything with a ``vertices`` array of shape ``(k, 2)`` (a polygon's corners in order) works,
+        e.g. the output of ``regions.regions_2d``.
+    values : array_like of shape (len(regions),) or None, default None
+        One finite number per region, coloured through ``cmap`` (add a colour bar with
+        ``fig.colorbar(collection, ax=ax)``); None: random qualitative colours.
+    cmap : str, default "tab20"
+        A matplotlib colormap name: the palette of the random colours, or the scale of ``values``.
+    seed : int, default 0
+        Seed of the random colours (ignored with ``values`` or ``fill=False``).
+    edgecolor : str, default "#333333"
+        Colour of the polygons' edges.
+    linewidth : float, default 0.3
+        Width of the edges, in points.
+    fill : bool, default True
+        False: edges only (e.g. to overlay the region boundaries on another plot).
+    rasterized : bool, default True
+        Rasterize the polygons in vector output (SVG, PDF).
+
+    Returns
+    -------
+    matplotlib.collections.PolyCollection
+        The polygons, added to ``ax``.
+
+    Raises
+    ------
+    TypeError
+        If ``regions`` is not a non-empty sequence of objects with ``vertices``.
+    ValueError
+        If ``values`` is not one finite number per region.
+
+    Examples
+    --------
+    The ReLU layer ``x -> relu(x)`` on the square :math:`[-1, 1]^2` has the four quadrants as its activation
+    regions, each of area 1:
+
+    >>> import matplotlib.pyplot as plt
+    >>> import torch
+    >>> from nntheory import regions, viz
+    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1)).double()
+    >>> with torch.no_grad():
+    ...     _ = net[0].weight.copy_(torch.eye(2)), net[0].bias.zero_()
+    >>> regs = regions.regions_2d(net, [-1, -1], [1, 1])
+    >>> fig, ax = plt.subplots()
+    >>> coll = viz.plot_regions(ax, regs, values=[r.area for r in regs])
+    >>> len(coll.get_paths()), coll.get_array().tolist(), [float(t) for t in ax.get_xlim()]
+    (4, [1.0, 1.0, 1.0, 1.0], [-1.0, 1.0])
+    >>> plt.close(fig)
     """
     from matplotlib import colormaps
     from matplotlib.collections import PolyCollection
