@@ -182,6 +182,27 @@ def test_weight_function_rejects_wrong_vector_and_patterns():
         hom.flat_weights(nets.relu_net([3, 4, 1], bias=True))
 
 
+def test_weight_function_power_relu_squared():
+    # weights and input +-1: every number is a small integer, so the degrees hold exactly
+    rng = np.random.default_rng(13)
+    ws = [rng.choice([-1.0, 1.0], size=s) for s in [(6, 3), (6, 6), (1, 6)]]
+    x = rng.choice([-1.0, 1.0], size=3)
+    net = nets.with_weights(nets.relu_net([3, 6, 6, 1]), ws)
+    f, w = hom.weight_function(net, x, power=2), hom.flat_weights(net)
+    h2 = np.maximum(ws[1] @ np.maximum(ws[0] @ x, 0.0) ** 2, 0.0) ** 2
+    assert float(f(w)) == (ws[2] @ h2).item()
+    g, ends = clarke.gradient(f, w), np.cumsum([0, 18, 36, 6])
+    ips = [float(w[a:b] @ g[a:b]) for a, b in zip(ends[:-1], ends[1:])]
+    assert ips == [4 * float(f(w)), 2 * float(f(w)), float(f(w))]  # degree 2**(L - i) in W_i
+    assert float(hom.weight_function(net, x, power=1)(w)) == float(hom.weight_function(net, x)(w))
+    with pytest.raises(ValueError, match="at least 1"):
+        hom.weight_function(net, x, power=0.5)
+    with pytest.raises(ValueError, match="combined"):
+        hom.weight_function(net, x, patterns=[np.ones(6), np.ones(6)], power=2)
+    with pytest.raises(TypeError):
+        hom.weight_function(net, x, power="2")
+
+
 @pytest.mark.parametrize("layer", [1, 2, 3])
 def test_layer_function_frees_one_layer_and_is_1_homogeneous(layer):
     net = nets.relu_net([3, 4, 5, 1], seed=7)
