@@ -255,3 +255,9 @@ def test_lessard_pieces_are_continuous_and_its_gradient_is_f_prime():
     assert slopes.min() >= 1 - 1e-9 and slopes.max() <= 25 + 1e-9  # 1-strongly convex and 25-smooth
     with pytest.raises(ValueError, match="x"):
         prob.grad(np.ones(2))
+
+
+def test_problem_beta_is_its_smoothness_constant():
+    # the book calls the smoothness constant beta; Problem.beta is the same number as Problem.L
+    assert obj.quadratic(np.diag([1.0, 3.0])).beta == 3.0
+    assert obj.rosenbrock().beta is None
