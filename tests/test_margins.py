@@ -166,6 +166,9 @@ def test_margin_gd_records_and_balancing_identity():
     out = net(torch.as_tensor(X)).detach().numpy().ravel()
     np.testing.assert_allclose(nets.forward(nets.as_weights(final), X).ravel(), out, atol=1e-12)
     assert mg.normalized_margin(net, X, y) == pytest.approx(run.margin[-1])
+    # the recorded minimising point attains the margin at the final parameters
+    q_final = y * out
+    assert run.argmin.shape == (301,) and run.argmin.dtype.kind == "i" and run.argmin[-1] == int(np.argmin(q_final))
     # the recorded squared gradient norm is that of the mean risk at the final parameters
     q = torch.as_tensor(y) * net(torch.as_tensor(X)).reshape(-1)
     grads = torch.autograd.grad(torch.nn.functional.softplus(-q).mean(), [m.weight for m in nets.linear_layers(net)])
