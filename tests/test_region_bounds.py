@@ -50,6 +50,13 @@ def test_montufar_net_attains_the_lower_bound():
         region_examples.montufar_net(0, 2, 3)
 
 
+def test_montufar_net_has_as_many_affine_pieces_as_regions():
+    # for a last layer of >= 3 units no two mirrored cells share an affine map (Montufar et al. count pieces)
+    for p, depth, m in [(2, 3, 4), (3, 2, 5), (2, 2, 3), (4, 2, 8)]:
+        rr = regions.regions_2d(region_examples.montufar_net(p, depth, m), [0, 0], [1, 1])
+        assert regions.count_pieces(rr) == len(rr) == region_bounds.montufar_lower_bound(2, [2 * p] * (depth - 1) + [m])
+
+
 def test_folding_layer_is_the_tent_map_for_two_folds():
     net = region_examples.montufar_net(2, 2, 1)
     lin = net[0]

@@ -16,7 +16,42 @@ __all__ = ["tent_net", "sawtooth_net", "montufar_net", "two_moons", "train_snaps
 
 
 def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
-    """Telgarsky's tent map ``m(x) = 2(s(x) - 2 s(x - 1/2) + s(x - 1))`` composed ``depth`` times, as a ReLU net."""
+    r"""Telgarsky's tent map ``m(x) = 2(s(x) - 2 s(x - 1/2) + s(x - 1))`` composed ``depth`` times, as a ReLU net.
+
+    Here ``s`` is the ReLU; on ``[0, 1]`` the tent is ``m(x) = 2 min(x, 1 - x)`` and the composition
+    :math:`m^{L}` (``L = depth``) is a sawtooth with ``2^L`` affine pieces, of slopes :math:`\pm 2^L`, built
+    from only ``3 L`` units.
+
+    Parameters
+    ----------
+    depth : int
+        Number of compositions ``L``, an int ``>= 1`` (the net has ``L`` hidden layers of 3 units).
+    dtype : torch.dtype, default torch.float64
+        Floating-point dtype of the parameters (a non-floating dtype fails inside ``torch.nn.Linear``).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        A ReLU net ``R -> R`` with biases: ``L + 1`` Linear layers.
+
+    Raises
+    ------
+    TypeError
+        If ``depth`` is not an int.
+    ValueError
+        If ``depth < 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from nntheory import region_examples, regions
+    >>> net = region_examples.tent_net(2)
+    >>> x = torch.tensor([[0.0], [0.125], [0.25], [0.375], [0.5]], dtype=torch.float64)
+    >>> net(x).reshape(-1).tolist()                  # m(m(x)) climbs to 1 twice on [0, 1/2]
+    [0.0, 0.5, 1.0, 0.5, 0.0]
+    >>> regions.count_regions_1d(net, [0.0], [1.0])
+    4
+    """
     depth = v.integer(depth, "depth", least=1)
     shifts = torch.tensor([0.0, -0.5, -1.0], dtype=dtype)
     combine = torch.tensor([[2.0, -4.0, 2.0]], dtype=dtype)
@@ -58,6 +93,32 @@ def sawtooth_net(widths: Sequence[int], *, dtype: torch.dtype = torch.float64) -
 
     Each layer reads the previous layer's sawtooth ``g`` (which maps every region so far onto [0, 1]),
     switches its ``n_l`` units at ``n_l`` distinct points of (0, 1), and passes on its own sawtooth.
+    The count attains :func:`nntheory.region_bounds.univariate_bound`.
+
+    Parameters
+    ----------
+    widths : sequence of int
+        Hidden widths ``[n_1, ..., n_H]``: at least one, each an int ``>= 3``.
+    dtype : torch.dtype, default torch.float64
+        Floating-point dtype of the parameters (a non-floating dtype fails inside ``torch.nn.Linear``).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        A ReLU net ``R -> R`` with biases and ``H`` hidden layers.
+
+    Raises
+    ------
+    TypeError
+        If ``widths`` is not a sequence of ints.
+    ValueError
+        If ``widths`` is empty or has an entry below 3.
+
+    Examples
+    --------
+    >>> from nntheory import region_examples, regions
+    >>> [regions.count_regions_1d(region_examples.sawtooth_net(w), [0.0], [1.0]) for w in ([3], [4], [3, 3])]
+    [4, 5, 16]
     """
     ws = v.int_list(widths, "widths", least=3, min_len=1)
     mods: list[nn.Module] = []
@@ -83,13 +144,25 @@ def _zigzag(folds: int) -> np.ndarray:
 
 
 def _general_lines(m: int) -> tuple[np.ndarray, np.ndarray]:
-    """``m`` lines ``n_i . g = c_i`` in general position with every crossing inside the unit square."""
-    theta = np.pi * (np.arange(m) + 0.5) / m  # normal directions, pairwise apart by at least pi/m
+    """``m`` lines ``n_i . g = c_i`` in general position with every crossing inside the unit square.
+
+    No normal is parallel to an axis (the angles are ``pi (i + 0.3) / m``), so a fold of the square,
+    which mirrors one coordinate, changes the gradient of a cell with one unit on; ``montufar_net``'s
+    distinct output weights keep the cells with several units on apart too (checked in the tests).
+    For ``m >= 3`` the signs make the cell where every unit is off a bounded cell (inside the
+    triangle of lines 0, 1, 2), so it touches no fold.
+    """
+    theta = np.pi * (np.arange(m) + 0.3) / m  # normal directions, pairwise apart by at least pi/m
     normals = np.stack([np.cos(theta), np.sin(theta)], axis=1)
     r = 0.2 * np.sin(np.pi / (2 * m)) if m > 1 else 0.2  # offsets small enough to keep the crossings inside
     phi = 2.399963 * np.arange(m)  # golden-angle offsets: no three lines through one point
     points = 0.5 + r * np.stack([np.cos(phi), np.sin(phi)], axis=1)
-    return normals, np.sum(normals * points, axis=1)
+    offsets = np.sum(normals * points, axis=1)
+    if m >= 3:  # orient every unit to be off at a point inside the triangle of lines 0, 1, 2
+        corners = [np.linalg.solve(normals[[i, j]], offsets[[i, j]]) for i, j in ((0, 1), (1, 2), (0, 2))]
+        sign = -np.sign(normals @ np.mean(corners, axis=0) - offsets)
+        normals, offsets = normals * sign[:, None], offsets * sign
+    return normals, offsets
 
 
 def montufar_net(folds: int, depth: int, last_width: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
@@ -98,8 +171,42 @@ def montufar_net(folds: int, depth: int, last_width: int, *, dtype: torch.dtype 
     Each folding layer has ``folds`` units per input coordinate, ``relu(p g_j - k)`` for ``k < p``; their
     zigzag combination maps each of ``p`` strips onto [0, 1], so the layer folds the unit square onto
     itself ``p^2`` times. The last hidden layer cuts the folded square by lines in general position with
-    all crossings inside it. In ``[0, 1]^2`` the net has exactly
-    ``p^(2 (depth - 1)) (1 + m + C(m, 2))`` activation regions, Montúfar et al.'s lower bound.
+    all crossings inside it. In ``[0, 1]^2`` the net has exactly ``p^(2 (depth - 1)) (1 + m + C(m, 2))``
+    activation regions, Montúfar et al.'s lower bound. The output weights ``1, 1 + 1/m, ...`` are distinct
+    and, for ``m >= 3``, the cell where every last-layer unit is off (where ``F`` is constant) touches no
+    fold, so no two mirrored cells share an affine map: the affine pieces are as many as the regions.
+
+    Parameters
+    ----------
+    folds : int
+        Units ``p`` per input coordinate in each folding layer, an int ``>= 1``.
+    depth : int
+        Number of hidden layers, an int ``>= 1`` (``depth - 1`` folding layers, then the last one).
+    last_width : int
+        Number ``m`` of units (lines) of the last hidden layer, an int ``>= 1``.
+    dtype : torch.dtype, default torch.float64
+        Floating-point dtype of the parameters (a non-floating dtype fails inside ``torch.nn.Linear``).
+
+    Returns
+    -------
+    torch.nn.Sequential
+        A ReLU net ``R^2 -> R`` with biases: hidden widths ``2p, ..., 2p, m``.
+
+    Raises
+    ------
+    TypeError
+        If ``folds``, ``depth`` or ``last_width`` is not an int.
+    ValueError
+        If ``folds``, ``depth`` or ``last_width`` is below 1.
+
+    Examples
+    --------
+    One folding layer (``p = 2``) and 3 lines: :math:`2^2 (1 + 3 + 3) = 28` regions, and as many pieces.
+
+    >>> from nntheory import region_examples, regions
+    >>> regs = regions.regions_2d(region_examples.montufar_net(2, 2, 3), [0, 0], [1, 1])
+    >>> len(regs), regions.count_pieces(regs)
+    (28, 28)
     """
     p = v.integer(folds, "folds", least=1)
     depth = v.integer(depth, "depth", least=1)
@@ -122,12 +229,48 @@ def montufar_net(folds: int, depth: int, last_width: int, *, dtype: torch.dtype 
         mods += [lin, nn.ReLU()]
     out = nn.Linear(m, 1, dtype=dtype)
     with torch.no_grad():
-        out.weight.fill_(1.0)
+        out.weight.copy_(torch.as_tensor(1.0 + np.arange(m)[None, :] / m, dtype=dtype))  # distinct weights
         out.bias.zero_()
     return nn.Sequential(*mods, out)
 
+
 def two_moons(n: int, *, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaved half-circles in the plane (the usual "two moons"), ``n`` points, labels 0/1."""
+    """Two interleaved half-circles in the plane (the usual "two moons"), ``n`` points, labels 0/1.
+
+    The upper moon (label 0) is the upper unit half-circle, the lower moon (label 1) the same turned by
+    180 degrees and shifted by ``(1, 1/2)``; the points are evenly spaced in angle, then jittered and
+    shuffled.
+
+    Parameters
+    ----------
+    n : int
+        Number of points, an int ``>= 2``: ``n // 2`` with label 0 and the rest with label 1.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian jitter added to each coordinate, a finite real ``>= 0``.
+    seed : int, default 0
+        Seed of ``numpy.random.default_rng`` for the jitter and the shuffle.
+
+    Returns
+    -------
+    X : numpy.ndarray of shape (n, 2)
+        The points, in shuffled order.
+    y : numpy.ndarray of shape (n,)
+        The labels 0.0 and 1.0 (floats).
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an int or ``noise`` is not a real number.
+    ValueError
+        If ``n < 2`` or ``noise`` is negative or not finite.
+
+    Examples
+    --------
+    >>> from nntheory import region_examples
+    >>> X, y = region_examples.two_moons(100, seed=0)
+    >>> X.shape, int(y.sum())
+    ((100, 2), 50)
+    """
     n = v.integer(n, "n", least=2)
     noise = v.nonnegative(noise, "noise")
     rng = np.random.default_rng(seed)
@@ -154,6 +297,41 @@ def train_snapshots(
 
     Returns float64 copies of the net at the sorted ``snapshot_steps`` and the loss before each step
     (``steps`` values). The gradient comes from torch autograd on the flattened parameters.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A scalar-output net (e.g. :func:`nntheory.nets.relu_net` with ``bias=True``); it is not changed.
+    x : array_like of shape (n, d_in)
+        Training inputs, one per row, finite.
+    y : array_like of shape (n,)
+        Targets in ``[0, 1]``, normally the labels 0 and 1 (e.g. of
+        :func:`nntheory.region_examples.two_moons`).
+    steps : int
+        Number of Adam steps, an int ``>= 0``.
+    snapshot_steps : sequence of int
+        Steps at which to keep a copy of the net (0 is the start): non-empty, each an int in
+        ``[0, steps]``; repeats are dropped.
+    lr : float, default 0.01
+        Adam's step size, a finite real ``> 0``.
+
+    Returns
+    -------
+    snapshots : list of torch.nn.Sequential
+        Float64 copies of the net after ``k`` steps, for each distinct ``k`` of ``snapshot_steps`` in
+        increasing order.
+    losses : numpy.ndarray of shape (steps,)
+        The mean logistic loss before each step.
+
+    Raises
+    ------
+    TypeError
+        If ``steps`` or an entry of ``snapshot_steps`` is not an int, ``snapshot_steps`` is not a sequence,
+        ``lr`` is not a real number, or ``x`` or ``y`` is not numeric.
+    ValueError
+        If ``steps`` or a snapshot step is negative, a snapshot step exceeds ``steps``, ``snapshot_steps``
+        is empty, ``lr`` is not positive and finite, ``x`` is not a non-empty finite matrix, or ``y`` is not
+        a finite vector of length ``n``.
     """
     steps = v.integer(steps, "steps", least=0)
     snaps = sorted(set(v.int_list(snapshot_steps, "snapshot_steps", least=0, min_len=1)))

@@ -50,9 +50,14 @@ __all__ = [
     "unit_switches",
     "hidden_widths",
     "arrangement_box",
+    "DEFAULT_TOL",
+    "PIECE_RTOL",
 ]
 
+#: Default ``tol`` of the region functions, a fraction of the segment length (1-D) or of the box diagonal (2-D).
 DEFAULT_TOL = 1e-12
+#: Default ``rtol`` of ``piece_labels`` and ``count_pieces`` (relative agreement of two affine maps).
+PIECE_RTOL = 1e-9  # two adjacent regions are one affine piece when their maps agree to this relative tolerance
 
 
 # ----------------------------------------------------------------------------- reading the net
@@ -66,7 +71,24 @@ def _layers(net: object) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 
 def hidden_widths(net: nn.Sequential) -> list[int]:
-    """Number of ReLU units in each ReLU layer of ``net``, in order."""
+    """Number of ReLU units in each ReLU layer of ``net``, in order.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net`, with or without biases (read in float64).
+
+    Returns
+    -------
+    list of int
+        ``[d_1, ..., d_{L-1}]`` (empty for a single Linear layer): the ``widths`` of
+        :mod:`nntheory.region_bounds`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` fails :func:`nntheory.nets.check_net`.
+    """
     return [W.shape[0] for W in nets.weights(net)[:-1]]
 
 
@@ -91,7 +113,28 @@ def _point(x: object, d: int, name: str) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Region1D:
-    """One activation region met by a segment: parameters ``t0 < t1`` in [0, 1], pattern, local affine map."""
+    """One activation region met by a segment: parameters ``t0 < t1`` in [0, 1], pattern, local affine map.
+
+    The piece is the set of points ``start + t (end - start)`` of the segment for ``t0 <= t <= t1`` (the
+    ``start`` and ``end`` of :func:`nntheory.regions.regions_1d`); on it ``F(x) = weight @ x + bias``.
+
+    Parameters
+    ----------
+    t0 : float
+        Segment parameter where the piece begins, in ``[0, 1)``.
+    t1 : float
+        Segment parameter where the piece ends, in ``(t0, 1]``.
+    start : numpy.ndarray of shape (d_in,)
+        The point at ``t0``.
+    end : numpy.ndarray of shape (d_in,)
+        The point at ``t1``.
+    pattern : tuple of bool
+        The activation pattern, ``z > 0`` for every hidden unit, layer after layer.
+    weight : numpy.ndarray of shape (d_out, d_in)
+        The linear part of ``F`` on the region.
+    bias : numpy.ndarray of shape (d_out,)
+        The offset of ``F`` on the region.
+    """
 
     t0: float
     t1: float
@@ -126,7 +169,51 @@ def _cut_pieces_1d(t0, t1, slope, offset, tol):
 
 
 def regions_1d(net: nn.Sequential, start: object, end: object, *, tol: float = DEFAULT_TOL) -> list[Region1D]:
-    """Activation regions met by the segment from ``start`` to ``end``, in order along it."""
+    """Activation regions met by the segment from ``start`` to ``end``, in order along it.
+
+    Exact up to float64 round-off: layer by layer, each unit's zero on each piece is found in closed form.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net`, with or without biases (read in float64).
+    start : array_like of shape (d_in,)
+        First end of the segment (a number if ``d_in = 1``).
+    end : array_like of shape (d_in,)
+        Second end of the segment, different from ``start``.
+    tol : float, default 1e-12
+        Pieces shorter than ``tol`` times the segment length are degenerate touches and not counted; a real
+        in ``(0, 1e-3]`` (``DEFAULT_TOL``).
+
+    Returns
+    -------
+    list of Region1D
+        The pieces in order: the first has ``t0 = 0``, the last ``t1 = 1``, and each ``t1`` is the next
+        ``t0``.
+
+    Raises
+    ------
+    TypeError
+        If ``tol`` is not a real number, ``start`` or ``end`` is not numeric, or ``net`` is not a network of
+        this package.
+    ValueError
+        If ``tol`` is outside ``(0, 1e-3]``, ``start`` or ``end`` is not a finite point of shape ``(d_in,)``,
+        ``start`` equals ``end``, or ``net`` fails :func:`nntheory.nets.check_net`.
+
+    Examples
+    --------
+    Telgarsky's tent map composed twice (:func:`nntheory.region_examples.tent_net`) has 4 regions on
+    ``[0, 1]``, with slopes alternating between 4 and -4:
+
+    >>> from nntheory import regions, region_examples
+    >>> regs = regions.regions_1d(region_examples.tent_net(2), [0.0], [1.0])
+    >>> [r.t0 for r in regs]
+    [0.0, 0.25, 0.5, 0.75]
+    >>> [round(float(r.weight[0, 0]), 6) for r in regs]
+    [4.0, -4.0, 4.0, -4.0]
+    >>> regions.boundary_flips(regs).tolist()          # one unit switches at each boundary
+    [1, 1, 1]
+    """
     tol = _check_tol(tol)
     ws, bs = _layers(net)
     d_in = ws[0].shape[1]
@@ -152,7 +239,36 @@ def regions_1d(net: nn.Sequential, start: object, end: object, *, tol: float = D
 
 
 def count_regions_1d(net: nn.Sequential, start: object, end: object, *, tol: float = DEFAULT_TOL) -> int:
-    """Exact number of activation regions met by the segment from ``start`` to ``end`` (pieces of positive length)."""
+    """Exact number of activation regions met by the segment from ``start`` to ``end`` (pieces of positive length).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net`, with or without biases (read in float64).
+    start : array_like of shape (d_in,)
+        First end of the segment (a number if ``d_in = 1``).
+    end : array_like of shape (d_in,)
+        Second end of the segment, different from ``start``.
+    tol : float, default 1e-12
+        Pieces shorter than ``tol`` times the segment length are degenerate touches and not counted; a real
+        in ``(0, 1e-3]`` (``DEFAULT_TOL``).
+
+    Returns
+    -------
+    int
+        ``len(regions_1d(net, start, end, tol=tol))``, at least 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`nntheory.regions.regions_1d`.
+
+    Examples
+    --------
+    >>> from nntheory import regions, region_examples
+    >>> [regions.count_regions_1d(region_examples.tent_net(L), [0.0], [1.0]) for L in (1, 2, 3, 4)]   # 2**L
+    [2, 4, 8, 16]
+    """
     return len(regions_1d(net, start, end, tol=tol))
 
 
@@ -166,12 +282,49 @@ def _flips_1d(regions: Sequence[Region1D], caller: str) -> np.ndarray:
 
 
 def boundary_flips(regions: Sequence[Region1D]) -> np.ndarray:
-    """For each boundary between consecutive 1-D regions, the number of units whose activation flips there."""
+    """For each boundary between consecutive 1-D regions, the number of units whose activation flips there.
+
+    Parameters
+    ----------
+    regions : list of Region1D
+        The output of :func:`nntheory.regions.regions_1d`, in order along the segment.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (len(regions) - 1,)
+        Entry ``i``: how many units differ between the patterns of regions ``i`` and ``i + 1`` (generically 1).
+
+    Raises
+    ------
+    TypeError
+        If ``regions`` is not a list of Region1D objects.
+    ValueError
+        If ``regions`` is empty.
+    """
     return _flips_1d(regions, "boundary_flips").sum(axis=1)
 
 
 def unit_switches(regions: Sequence[Region1D]) -> np.ndarray:
-    """How many times each ReLU unit (in layer order) switches along the segment of ``regions``."""
+    """How many times each ReLU unit (in layer order) switches along the segment of ``regions``.
+
+    Parameters
+    ----------
+    regions : list of Region1D
+        The output of :func:`nntheory.regions.regions_1d`, in order along the segment.
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (N,)
+        One count per hidden unit, ``N`` the number of hidden units, layer after layer (the order of the
+        patterns).
+
+    Raises
+    ------
+    TypeError
+        If ``regions`` is not a list of Region1D objects.
+    ValueError
+        If ``regions`` is empty.
+    """
     return _flips_1d(regions, "unit_switches").sum(axis=0)
 
 
@@ -180,7 +333,21 @@ def unit_switches(regions: Sequence[Region1D]) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Region2D:
-    """One activation region in the box: convex polygon (counter-clockwise), pattern, local affine map."""
+    """One activation region in the box: convex polygon (counter-clockwise), pattern, local affine map.
+
+    On the polygon ``F(x) = weight @ x + bias``.
+
+    Parameters
+    ----------
+    vertices : numpy.ndarray of shape (k, 2)
+        The ``k >= 3`` corners of the convex polygon, counter-clockwise.
+    pattern : tuple of bool
+        The activation pattern, ``z > 0`` for every hidden unit, layer after layer.
+    weight : numpy.ndarray of shape (d_out, 2)
+        The linear part of ``F`` on the region.
+    bias : numpy.ndarray of shape (d_out,)
+        The offset of ``F`` on the region.
+    """
 
     vertices: np.ndarray  # (k, 2)
     pattern: tuple[bool, ...]
@@ -240,7 +407,50 @@ def _split_cell(V: np.ndarray, A: np.ndarray, c: np.ndarray, bits: list, min_wid
 
 
 def regions_2d(net: nn.Sequential, lo: object, hi: object, *, tol: float = DEFAULT_TOL) -> list[Region2D]:
-    """Activation regions of a net with 2-D input inside the box ``[lo[0], hi[0]] x [lo[1], hi[1]]``."""
+    """Activation regions of a net with 2-D input inside the box ``[lo[0], hi[0]] x [lo[1], hi[1]]``.
+
+    Exact up to float64 round-off: the box is cut, layer by layer, by each unit's zero line on each
+    (convex) cell.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net` with 2-D input (first Linear ``in_features=2``), with or
+        without biases.
+    lo : array_like of shape (2,)
+        Lower-left corner of the box.
+    hi : array_like of shape (2,)
+        Upper-right corner, strictly above ``lo`` in both coordinates.
+    tol : float, default 1e-12
+        Cells thinner than ``tol`` times the box diagonal are degenerate touches and not counted; a real in
+        ``(0, 1e-3]`` (``DEFAULT_TOL``).
+
+    Returns
+    -------
+    list of Region2D
+        The regions; their polygons tile the box.
+
+    Raises
+    ------
+    TypeError
+        If ``tol`` is not a real number, ``lo`` or ``hi`` is not numeric, or ``net`` is not a network of
+        this package.
+    ValueError
+        If ``tol`` is outside ``(0, 1e-3]``, the net's input is not 2-D, ``lo`` or ``hi`` is not a finite
+        point of shape ``(2,)`` or ``lo`` is not strictly below ``hi``, or ``net`` fails
+        :func:`nntheory.nets.check_net`.
+
+    Examples
+    --------
+    One hidden layer of 3 bias-free units: 3 lines through the origin cut the square into 6 sectors.
+
+    >>> from nntheory import nets, regions
+    >>> regs = regions.regions_2d(nets.relu_net([2, 3, 1], seed=0), [-1, -1], [1, 1])
+    >>> len(regs), regions.count_patterns(regs)
+    (6, 6)
+    >>> print(round(sum(r.area for r in regs), 6))     # the regions tile the box
+    4.0
+    """
     tol = _check_tol(tol)
     ws, bs = _layers(net)
     if ws[0].shape[1] != 2:
@@ -268,7 +478,42 @@ def _dedupe(V: np.ndarray) -> np.ndarray:
 
 
 def count_regions_2d(net: nn.Sequential, lo: object, hi: object, *, tol: float = DEFAULT_TOL) -> int:
-    """Exact number of activation regions of a 2-D-input net inside the box (cells of positive area)."""
+    """Exact number of activation regions of a 2-D-input net inside the box (cells of positive area).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net` with 2-D input (first Linear ``in_features=2``), with or
+        without biases.
+    lo : array_like of shape (2,)
+        Lower-left corner of the box.
+    hi : array_like of shape (2,)
+        Upper-right corner, strictly above ``lo`` in both coordinates.
+    tol : float, default 1e-12
+        Cells thinner than ``tol`` times the box diagonal are degenerate touches and not counted; a real in
+        ``(0, 1e-3]`` (``DEFAULT_TOL``).
+
+    Returns
+    -------
+    int
+        ``len(regions_2d(net, lo, hi, tol=tol))``, at least 1.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`nntheory.regions.regions_2d`.
+
+    Examples
+    --------
+    With biases, 3 first-layer lines in general position make Zaslavsky's ``1 + 3 + 3 = 7`` regions, all
+    inside :func:`nntheory.regions.arrangement_box`:
+
+    >>> from nntheory import nets, regions, region_bounds
+    >>> net = nets.relu_net([2, 3, 1], bias=True, seed=0)
+    >>> lo, hi = regions.arrangement_box(net)
+    >>> regions.count_regions_2d(net, lo, hi), region_bounds.zaslavsky_count(3, 2)
+    (7, 7)
+    """
     return len(regions_2d(net, lo, hi, tol=tol))
 
 
@@ -285,7 +530,26 @@ def _check_regions(regions: object) -> None:
 
 
 def count_patterns(regions: Sequence[Region1D | Region2D]) -> int:
-    """Number of distinct activation patterns among the regions."""
+    """Number of distinct activation patterns among the regions.
+
+    Parameters
+    ----------
+    regions : list of Region1D or list of Region2D
+        The output of :func:`nntheory.regions.regions_1d` or :func:`nntheory.regions.regions_2d`.
+
+    Returns
+    -------
+    int
+        The number of distinct ``pattern`` tuples (normally ``len(regions)``: the inputs sharing one
+        pattern form one convex region).
+
+    Raises
+    ------
+    TypeError
+        If ``regions`` is not a list of Region1D or Region2D objects.
+    ValueError
+        If ``regions`` is empty.
+    """
     _check_regions(regions)
     return len({r.pattern for r in regions})
 
@@ -338,8 +602,33 @@ def _labels_2d(regions: Sequence[Region2D], rtol: float) -> np.ndarray:
     return labels
 
 
-def piece_labels(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) -> np.ndarray:
-    """Label each region by its affine piece: regions merge when adjacent (common edge of positive length) with one map."""
+def piece_labels(regions: Sequence[Region1D | Region2D], *, rtol: float = PIECE_RTOL) -> np.ndarray:
+    """Label each region by its affine piece: regions merge when adjacent (common edge of positive length) with one map.
+
+    For 1-D regions only the restriction of ``F`` to the segment matters: consecutive regions merge when
+    their slopes along the segment agree.
+
+    Parameters
+    ----------
+    regions : list of Region1D or list of Region2D
+        The output of :func:`nntheory.regions.regions_1d` or :func:`nntheory.regions.regions_2d`.
+    rtol : float, default 1e-9
+        Two maps are equal when they agree to this tolerance relative to their largest entry; a real in
+        ``(0, 1)`` (``PIECE_RTOL``).
+
+    Returns
+    -------
+    numpy.ndarray of int, shape (len(regions),)
+        Piece labels ``0, 1, ..., K - 1`` (non-decreasing along the segment in 1-D).
+
+    Raises
+    ------
+    TypeError
+        If ``regions`` is not a list of Region1D or Region2D objects or mixes the two, or ``rtol`` is not a
+        real number.
+    ValueError
+        If ``regions`` is empty, or ``rtol`` is outside ``(0, 1)``.
+    """
     _check_regions(regions)
     rtol = v.real(rtol, "rtol")
     if not 0 < rtol < 1:
@@ -350,8 +639,38 @@ def piece_labels(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) 
     return _labels_1d(regions, rtol) if kind is Region1D else _labels_2d(regions, rtol)
 
 
-def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) -> int:
-    """Number of affine pieces: maximal connected unions of adjacent regions with one affine map."""
+def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = PIECE_RTOL) -> int:
+    """Number of affine pieces: maximal connected unions of adjacent regions with one affine map.
+
+    Parameters
+    ----------
+    regions : list of Region1D or list of Region2D
+        The output of :func:`nntheory.regions.regions_1d` or :func:`nntheory.regions.regions_2d`.
+    rtol : float, default 1e-9
+        Relative tolerance for equal maps, a real in ``(0, 1)`` (see :func:`nntheory.regions.piece_labels`).
+
+    Returns
+    -------
+    int
+        The number of pieces, at most ``len(regions)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`nntheory.regions.piece_labels`.
+
+    Examples
+    --------
+    Regions with different patterns can carry one affine map: on the last three regions below every
+    second-layer unit is off, so ``F`` is constant there while first-layer units still switch.
+
+    >>> from nntheory import nets, regions
+    >>> regs = regions.regions_1d(nets.relu_net([1, 3, 3, 1], bias=True, seed=1), [-3.0], [3.0])
+    >>> len(regs), regions.count_pieces(regs)
+    (5, 3)
+    >>> regions.piece_labels(regs).tolist()
+    [0, 1, 2, 2, 2]
+    """
     return int(piece_labels(regions, rtol=rtol).max()) + 1
 
 
@@ -359,7 +678,38 @@ def count_pieces(regions: Sequence[Region1D | Region2D], *, rtol: float = 1e-9) 
 
 
 def grid_patterns(net: nn.Sequential, lo: object, hi: object, n: int, *, chunk: int = 100_000) -> set[tuple[bool, ...]]:
-    """Distinct activation patterns at the ``n x n`` grid of points spanning the box (corners included)."""
+    """Distinct activation patterns at the ``n x n`` grid of points spanning the box (corners included).
+
+    A sampled lower bound on the number of regions, to compare with :func:`nntheory.regions.count_regions_2d`.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net` with 2-D input (first Linear ``in_features=2``), with or
+        without biases.
+    lo : array_like of shape (2,)
+        Lower-left corner of the box.
+    hi : array_like of shape (2,)
+        Upper-right corner, strictly above ``lo`` in both coordinates.
+    n : int
+        Grid points per side, an int ``>= 2``.
+    chunk : int, default 100000
+        Points evaluated per batch (memory only; a positive int, not checked).
+
+    Returns
+    -------
+    set of tuple of bool
+        The patterns met, each ``z > 0`` for every hidden unit, layer after layer (``{()}`` for a net
+        without hidden layer).
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an int, ``lo`` or ``hi`` is not numeric, or ``net`` is not a network of this package.
+    ValueError
+        If ``n < 2``, the net's input is not 2-D, the box is not valid (see
+        :func:`nntheory.regions.regions_2d`), or ``net`` fails :func:`nntheory.nets.check_net`.
+    """
     n = v.integer(n, "n", least=2)
     ws, bs = _layers(net)
     if ws[0].shape[1] != 2:
@@ -397,7 +747,41 @@ def _unique_rows(words: np.ndarray) -> np.ndarray:
 
 
 def affine_map_at(net: nn.Sequential, x0: object) -> tuple[np.ndarray, np.ndarray]:
-    """The affine map ``x -> M x + b`` built from the activation matrices at ``x0`` (homework 2.1)."""
+    r"""The affine map ``x -> M x + b`` built from the activation matrices at ``x0`` (homework 2.1).
+
+    With :math:`A_i` the 0/1 activation matrices at ``x0``,
+    :math:`M = W_L A_{L-1} W_{L-1} \cdots A_1 W_1`, and ``F(x) = M x + b`` on the region of ``x0``.
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net`, with or without biases (read in float64).
+    x0 : array_like of shape (d_in,)
+        A point of the region, finite.
+
+    Returns
+    -------
+    M : numpy.ndarray of shape (d_out, d_in)
+        The linear part, float64.
+    b : numpy.ndarray of shape (d_out,)
+        The offset, float64 (0 for a bias-free net).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``net`` fails :func:`nntheory.nets.check_net`, or ``x0`` is not a finite array of shape
+        ``(d_in,)``.
+
+    Examples
+    --------
+    >>> import numpy as np, torch
+    >>> from nntheory import nets, regions
+    >>> net = nets.relu_net([2, 3, 1], bias=True, seed=0)
+    >>> M, b = regions.affine_map_at(net, [0.3, 0.2])
+    >>> x = np.array([0.3, 0.2])
+    >>> bool(np.isclose((M @ x + b)[0], net(torch.from_numpy(x)).item()))
+    True
+    """
     As = nets.activation_matrices(net, x0)
     lins = nets.linear_layers(net)
     M = torch.eye(lins[0].in_features, dtype=lins[0].weight.dtype)
@@ -412,7 +796,34 @@ def affine_map_at(net: nn.Sequential, x0: object) -> tuple[np.ndarray, np.ndarra
 
 
 def arrangement_box(net: nn.Sequential, *, margin: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """A box containing every crossing of the first layer's zero lines of a 2-D-input net, meeting every line."""
+    """A box containing every crossing of the first layer's zero lines of a 2-D-input net, meeting every line.
+
+    The box holds the origin, each line's point nearest the origin and every crossing of two
+    non-parallel lines, padded by ``margin`` times its side (at least ``margin``).
+
+    Parameters
+    ----------
+    net : torch.nn.Sequential
+        A ReLU net of :func:`nntheory.nets.check_net` with 2-D input (first Linear ``in_features=2``), with or
+        without biases.
+    margin : float, default 0.1
+        Relative padding on each side, a finite real ``> 0``.
+
+    Returns
+    -------
+    lo : numpy.ndarray of shape (2,)
+        Lower-left corner.
+    hi : numpy.ndarray of shape (2,)
+        Upper-right corner.
+
+    Raises
+    ------
+    TypeError
+        If ``margin`` is not a real number, or ``net`` is not a network of this package.
+    ValueError
+        If the net's input is not 2-D, ``margin`` is not positive and finite, or ``net`` fails
+        :func:`nntheory.nets.check_net`.
+    """
     ws, bs = _layers(net)
     if ws[0].shape[1] != 2:
         raise ValueError(f"arrangement_box needs a net with 2-D input, got input dimension {ws[0].shape[1]}")
