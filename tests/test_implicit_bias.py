@@ -286,3 +286,16 @@ def test_diagonal_bad_input():
         ib.diagonal_gd(X, y, [10.0], 10.0, 50)
     with pytest.raises(ValueError, match="y must have shape"):
         ib.diagonal_limit(X, y[:3], 1.0)
+
+
+def test_span_residual_and_diagonal_limit_with_dependent_rows():
+    import numpy as np
+    import pytest
+
+    from nntheory import implicit_bias as ib
+
+    X = np.array([[1.0, 0.0, 0.0], [2.0, 0.0, 0.0]])  # rank 1: the row space is the first axis
+    assert ib.span_residual(X, np.array([0.0, 1.0, 0.0])) == pytest.approx(1.0)
+    assert ib.span_residual(X, np.array([3.0, 0.0, 0.0])) == pytest.approx(0.0, abs=1e-15)
+    with pytest.raises(ValueError, match="linearly independent rows"):
+        ib.diagonal_limit(X, np.array([1.0, 2.0]), 0.1)

@@ -64,7 +64,62 @@ def _solve(rhs: Callable[[float, Array], Array], z0: Array, t: Array, *, rtol: f
 
 def gradient_flow(grad: Callable[[Array], Array], x0: Array, t: Array, *, rtol: float = 1e-10,
                   atol: float = 1e-12, method: str = "DOP853", max_nfev: int | None = None) -> Array:
-    """Gradient flow ``x' = -grad f(x)`` from ``x0`` at the times ``t`` (starting at 0); shape ``(len(t), d)``."""
+    """Gradient flow ``x' = -grad f(x)`` from ``x0`` at the times ``t`` (starting at 0); shape ``(len(t), d)``.
+
+    Its discretisation with time step ``lr`` is gradient descent: ``x_k`` approximates ``x(k lr)``.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(x) -> array of shape (d,)``: the gradient of f at a numpy vector ``x`` (the right-hand side of the ODE).
+    x0 : array_like of shape (d,)
+        Starting point; finite.
+    t : array_like of shape (T,)
+        Output times: finite, starting at 0 and strictly increasing, at least two of them.
+    rtol : float, default 1e-10
+        Relative tolerance of ``solve_ivp``, ``> 0``.
+    atol : float, default 1e-12
+        Absolute tolerance of ``solve_ivp``, ``> 0``.
+    method : str, default "DOP853"
+        The ``solve_ivp`` method: one of "RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA".
+    max_nfev : int or None, default None
+        Budget of right-hand-side (gradient) evaluations, ``>= 1``; None: unbounded.
+
+    Returns
+    -------
+    numpy.ndarray of shape (T, d)
+        Row ``i`` is ``x(t[i])``; row 0 is ``x0``.
+
+    Raises
+    ------
+    TypeError
+        If ``grad`` is not callable, ``x0`` or ``t`` is not an array of real numbers, ``rtol`` or ``atol`` not a real
+        number, or ``max_nfev`` not an int or None.
+    ValueError
+        If ``x0`` or ``t`` is not a finite vector, ``t`` does not start at 0 or does not increase strictly,
+        ``rtol`` or ``atol`` is not positive and finite, ``method`` is not one of the six, ``max_nfev < 1``,
+        the budget ``max_nfev`` is spent before ``t[-1]`` (the message says how far the solver got), or the solver
+        fails.
+
+    Examples
+    --------
+    On ``f(x) = (x_1^2 + 3 x_2^2) / 2`` each coordinate decays like ``exp(-lambda_i t)``:
+
+    >>> import numpy as np
+    >>> from nntheory import flows
+    >>> x = flows.gradient_flow(lambda x: np.array([1.0, 3.0]) * x, [1.0, 1.0], [0.0, 1.0, 2.0])
+    >>> np.round(x, 6).tolist()
+    [[1.0, 1.0], [0.367879, 0.049787], [0.135335, 0.002479]]
+    >>> np.round(np.exp(-2.0 * np.array([1.0, 3.0])), 6).tolist()
+    [0.135335, 0.002479]
+
+    A stiff problem on a long horizon with a small budget stops with a message:
+
+    >>> flows.gradient_flow(lambda x: 100.0 * x, [1.0], [0.0, 100.0], max_nfev=50)
+    Traceback (most recent call last):
+    ...
+    ValueError: solve_ivp reached only t = ... of T = 100 after max_nfev = 50 gradient evaluations
+    """
     v.function(grad, "grad", "x -> gradient array")
     x0 = v.vector(x0, "x0")
     return _solve(lambda s, x: -grad(x), x0, t, rtol=rtol, atol=atol, method=method, max_nfev=max_nfev)
@@ -93,6 +148,56 @@ def heavy_ball_flow(grad: Callable[[Array], Array], x0: Array, t: Array, *, damp
     """Heavy-ball ODE ``x'' + damping x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)`` (or ``(x, x')``).
 
     Heavy ball with ``lr = h^2`` and ``momentum = 1 - damping h`` is its discretisation with time step ``h``.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(x) -> array of shape (d,)``: the gradient of f at a numpy vector ``x`` (the right-hand side of the ODE).
+    x0 : array_like of shape (d,)
+        Starting point; finite.
+    t : array_like of shape (T,)
+        Output times: finite, starting at 0 and strictly increasing, at least two of them.
+    damping : float
+        Friction coefficient ``a >= 0`` of ``x'' + a x' + grad f(x) = 0`` (0: no friction, energy is conserved).
+    rtol : float, default 1e-10
+        Relative tolerance of ``solve_ivp``, ``> 0``.
+    atol : float, default 1e-12
+        Absolute tolerance of ``solve_ivp``, ``> 0``.
+    method : str, default "DOP853"
+        The ``solve_ivp`` method: one of "RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA".
+    max_nfev : int or None, default None
+        Budget of right-hand-side (gradient) evaluations, ``>= 1``; None: unbounded.
+    velocity : bool, default False
+        Also return the velocity ``x'(t)``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (T, d)
+        ``x(t[i])`` in row ``i``; with ``velocity=True``, the pair ``(x, x')`` of two such arrays.
+
+    Raises
+    ------
+    TypeError
+        If ``grad`` is not callable, ``x0`` or ``t`` is not an array of real numbers, ``damping``, ``rtol`` or ``atol``
+        not a real number, ``max_nfev`` not an int or None, or ``velocity`` not a bool.
+    ValueError
+        If ``x0`` or ``t`` is not a finite vector, ``t`` does not start at 0 or does not increase strictly,
+        ``damping`` is negative or not finite, ``rtol`` or ``atol`` is not positive and finite, ``method`` is not one
+        of the six, ``max_nfev < 1``, the budget ``max_nfev`` is spent before ``t[-1]`` (the message says how far
+        the solver got), or the solver fails.
+
+    Examples
+    --------
+    On ``f(x) = x^2 / 2`` the damping 2 is critical: ``x(t) = (1 + t) e^{-t}`` and ``x'(t) = -t e^{-t}``:
+
+    >>> import numpy as np
+    >>> from nntheory import flows
+    >>> t = np.array([0.0, 1.0, 2.0])
+    >>> x, xdot = flows.heavy_ball_flow(lambda x: x, [1.0], t, damping=2.0, velocity=True)
+    >>> np.round(x[:, 0], 6).tolist(), np.round((1 + t) * np.exp(-t), 6).tolist()
+    ([1.0, 0.735759, 0.406006], [1.0, 0.735759, 0.406006])
+    >>> np.round(xdot[1:, 0], 6).tolist(), np.round(-t[1:] * np.exp(-t[1:]), 6).tolist()
+    ([-0.367879, -0.270671], [-0.367879, -0.270671])
     """
     a = v.nonnegative(damping, "damping")
     return _second_order(grad, x0, t, lambda s: a, lambda x: -grad(x), velocity, rtol=rtol, atol=atol,
@@ -105,6 +210,58 @@ def nesterov_flow(grad: Callable[[Array], Array], x0: Array, t: Array, *, rtol: 
     """Su-Boyd-Candes ODE ``x'' + (3/t) x' + grad f(x) = 0``, at rest at ``x0``; shape ``(len(t), d)`` (or ``(x, x')``).
 
     At ``t = 0`` the limit ``x''(0) = -grad f(x0) / 4`` replaces the singular friction term.
+
+    It is the limit of Nesterov's method for convex functions (:func:`nntheory.rates.nesterov_convex`) with
+    step ``lr -> 0``, in the time ``t = k sqrt(lr)``; along it ``f(x(t)) - f* <= 2 ||x0 - x*||^2 / t^2``.
+
+    Parameters
+    ----------
+    grad : callable
+        ``grad(x) -> array of shape (d,)``: the gradient of f at a numpy vector ``x`` (the right-hand side of the ODE).
+    x0 : array_like of shape (d,)
+        Starting point; finite.
+    t : array_like of shape (T,)
+        Output times: finite, starting at 0 and strictly increasing, at least two of them.
+    rtol : float, default 1e-10
+        Relative tolerance of ``solve_ivp``, ``> 0``.
+    atol : float, default 1e-12
+        Absolute tolerance of ``solve_ivp``, ``> 0``.
+    method : str, default "DOP853"
+        The ``solve_ivp`` method: one of "RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA".
+    max_nfev : int or None, default None
+        Budget of right-hand-side (gradient) evaluations, ``>= 1``; None: unbounded.
+    velocity : bool, default False
+        Also return the velocity ``x'(t)``.
+
+    Returns
+    -------
+    numpy.ndarray of shape (T, d)
+        ``x(t[i])`` in row ``i``; with ``velocity=True``, the pair ``(x, x')`` of two such arrays.
+
+    Raises
+    ------
+    TypeError
+        If ``grad`` is not callable, ``x0`` or ``t`` is not an array of real numbers, ``rtol`` or ``atol`` not a real
+        number, ``max_nfev`` not an int or None, or ``velocity`` not a bool.
+    ValueError
+        If ``x0`` or ``t`` is not a finite vector, ``t`` does not start at 0 or does not increase strictly,
+        ``rtol`` or ``atol`` is not positive and finite, ``method`` is not one of the six, ``max_nfev < 1``,
+        the budget ``max_nfev`` is spent before ``t[-1]`` (the message says how far the solver got), or the solver
+        fails.
+
+    Examples
+    --------
+    On ``f(x) = x^2 / 2`` from 1 the solution is ``x(t) = 2 J_1(t) / t`` (``J_1`` a Bessel function): it oscillates
+    and decays like ``t^(-3/2)``:
+
+    >>> import numpy as np
+    >>> from scipy.special import j1
+    >>> from nntheory import flows
+    >>> t = np.array([0.0, 2.0, 5.0, 10.0])
+    >>> np.round(flows.nesterov_flow(lambda x: x, [1.0], t)[:, 0], 6).tolist()
+    [1.0, 0.576725, -0.131032, 0.008695]
+    >>> np.round(2 * j1(t[1:]) / t[1:], 6).tolist()
+    [0.576725, -0.131032, 0.008695]
     """
     return _second_order(grad, x0, t, lambda s: 3.0 / s, lambda x: -grad(x) / 4, velocity, rtol=rtol, atol=atol,
                          method=method, max_nfev=max_nfev)

@@ -435,7 +435,7 @@ def plot_regions(ax: plt.Axes, regions: Sequence, *, values: np.ndarray | None =
     ----------
     ax : matplotlib.axes.Axes
         The axes to draw into.
-    regions : list of regions.Region2D
+    regions : list of nntheory.regions.Region2D
         Non-empty; anything with a ``vertices`` array of shape ``(k, 2)`` (a polygon's corners in order) works,
         e.g. the output of ``regions.regions_2d``.
     values : array_like of shape (len(regions),) or None, default None
