@@ -255,3 +255,19 @@ def test_conditional_switch_rates_reject_bad_input():
         region_bounds.conditional_switch_rates(nets.relu_net([2, 4, 1], bias=True, seed=0), a, b, weight_var=0.0)
     with pytest.raises(ValueError, match="bias_var"):
         region_bounds.conditional_switch_rates(nets.relu_net([2, 4, 1], bias=True, seed=0), a, b, bias_var=-1.0)
+
+
+def test_example_nets_leave_the_global_random_state_alone():
+    import pytest
+    import torch
+
+    from nntheory import region_examples as rex
+
+    torch.manual_seed(0)
+    ref = torch.rand(3)
+    for build in (lambda: rex.tent_net(2), lambda: rex.sawtooth_net([3, 4]), lambda: rex.montufar_net(2, 2, 3)):
+        torch.manual_seed(0)
+        build()
+        assert torch.equal(torch.rand(3), ref)
+    with pytest.raises(TypeError, match="dtype must be a floating"):
+        rex.tent_net(2, dtype=torch.int64)

@@ -15,6 +15,14 @@ from . import optim
 __all__ = ["tent_net", "sawtooth_net", "montufar_net", "two_moons", "train_snapshots"]
 
 
+
+def _linear(n_in: int, n_out: int, dtype: torch.dtype) -> nn.Linear:
+    """An ``nn.Linear`` whose weight and bias the caller sets: skip torch's random initialisation, so that
+    building an example net leaves the global random state alone (and reject a non-floating ``dtype``)."""
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    return nn.utils.skip_init(nn.Linear, n_in, n_out, dtype=dtype)
+
 def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential:
     r"""Telgarsky's tent map ``m(x) = 2(s(x) - 2 s(x - 1/2) + s(x - 1))`` composed ``depth`` times, as a ReLU net.
 
@@ -27,7 +35,7 @@ def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential
     depth : int
         Number of compositions ``L``, an int ``>= 1`` (the net has ``L`` hidden layers of 3 units).
     dtype : torch.dtype, default torch.float64
-        Floating-point dtype of the parameters (a non-floating dtype fails inside ``torch.nn.Linear``).
+        Floating-point dtype of the parameters.
 
     Returns
     -------
@@ -37,7 +45,7 @@ def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential
     Raises
     ------
     TypeError
-        If ``depth`` is not an int.
+        If ``depth`` is not an int, or ``dtype`` is not a floating torch dtype.
     ValueError
         If ``depth < 1``.
 
@@ -57,12 +65,12 @@ def tent_net(depth: int, *, dtype: torch.dtype = torch.float64) -> nn.Sequential
     combine = torch.tensor([[2.0, -4.0, 2.0]], dtype=dtype)
     layers: list[nn.Module] = []
     for i in range(depth):
-        lin = nn.Linear(1 if i == 0 else 3, 3, dtype=dtype)
+        lin = _linear(1 if i == 0 else 3, 3, dtype=dtype)
         with torch.no_grad():
             lin.weight.copy_(torch.ones(3, 1, dtype=dtype) if i == 0 else combine.repeat(3, 1))
             lin.bias.copy_(shifts)
         layers += [lin, nn.ReLU()]
-    out = nn.Linear(3, 1, dtype=dtype)
+    out = _linear(3, 1, dtype=dtype)
     with torch.no_grad():
         out.weight.copy_(combine)
         out.bias.zero_()
@@ -100,7 +108,7 @@ def sawtooth_net(widths: Sequence[int], *, dtype: torch.dtype = torch.float64) -
     widths : sequence of int
         Hidden widths ``[n_1, ..., n_H]``: at least one, each an int ``>= 3``.
     dtype : torch.dtype, default torch.float64
-        Floating-point dtype of the parameters (a non-floating dtype fails inside ``torch.nn.Linear``).
+        Floating-point dtype of the parameters.
 
     Returns
     -------
@@ -110,7 +118,7 @@ def sawtooth_net(widths: Sequence[int], *, dtype: torch.dtype = torch.float64) -
     Raises
     ------
     TypeError
-        If ``widths`` is not a sequence of ints.
+        If ``widths`` is not a sequence of ints, or ``dtype`` is not a floating torch dtype.
     ValueError
         If ``widths`` is empty or has an entry below 3.
 
@@ -125,13 +133,13 @@ def sawtooth_net(widths: Sequence[int], *, dtype: torch.dtype = torch.float64) -
     out_prev, c_prev = np.ones(1), 0.0  # the scalar the first layer reads: s = x
     for m in ws:
         a, t, out, c = _sawtooth_layer(m)
-        lin = nn.Linear(len(out_prev), m, dtype=dtype)
+        lin = _linear(len(out_prev), m, dtype=dtype)
         with torch.no_grad():  # z_k = a_k (s - t_k) with s = out_prev . h + c_prev
             lin.weight.copy_(torch.as_tensor(np.outer(a, out_prev), dtype=dtype))
             lin.bias.copy_(torch.as_tensor(a * (c_prev - t), dtype=dtype))
         mods += [lin, nn.ReLU()]
         out_prev, c_prev = out, c
-    last = nn.Linear(len(out_prev), 1, dtype=dtype)
+    last = _linear(len(out_prev), 1, dtype=dtype)
     with torch.no_grad():
         last.weight.copy_(torch.as_tensor(out_prev[None, :], dtype=dtype))
         last.bias.fill_(c_prev)
@@ -185,7 +193,7 @@ def montufar_net(folds: int, depth: int, last_width: int, *, dtype: torch.dtype 
     last_width : int
         Number ``m`` of units (lines) of the last hidden layer, an int ``>= 1``.
     dtype : torch.dtype, default torch.float64
-        Floating-point dtype of the parameters (a non-floating dtype fails inside ``torch.nn.Linear``).
+        Floating-point dtype of the parameters.
 
     Returns
     -------
@@ -195,7 +203,7 @@ def montufar_net(folds: int, depth: int, last_width: int, *, dtype: torch.dtype 
     Raises
     ------
     TypeError
-        If ``folds``, ``depth`` or ``last_width`` is not an int.
+        If ``folds``, ``depth`` or ``last_width`` is not an int, or ``dtype`` is not a floating torch dtype.
     ValueError
         If ``folds``, ``depth`` or ``last_width`` is below 1.
 
@@ -222,12 +230,12 @@ def montufar_net(folds: int, depth: int, last_width: int, *, dtype: torch.dtype 
     layers.append((normals if depth == 1 else normals @ fold_out, -offsets))
     mods: list[nn.Module] = []
     for W, b in layers:
-        lin = nn.Linear(W.shape[1], W.shape[0], dtype=dtype)
+        lin = _linear(W.shape[1], W.shape[0], dtype=dtype)
         with torch.no_grad():
             lin.weight.copy_(torch.as_tensor(W, dtype=dtype))
             lin.bias.copy_(torch.as_tensor(b, dtype=dtype))
         mods += [lin, nn.ReLU()]
-    out = nn.Linear(m, 1, dtype=dtype)
+    out = _linear(m, 1, dtype=dtype)
     with torch.no_grad():
         out.weight.copy_(torch.as_tensor(1.0 + np.arange(m)[None, :] / m, dtype=dtype))  # distinct weights
         out.bias.zero_()
