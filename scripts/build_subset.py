@@ -1,12 +1,13 @@
 """Build a few chapters as a throwaway book, strictly (-W -n --keep-going), and time it.
 
-Usage: .venv/bin/python scripts/build_subset.py 01_clarke [02_homogeneity ...]
+Usage: .venv/bin/python scripts/build_subset.py [--api] 01_clarke [02_homogeneity ...]
 The book is assembled in a temporary folder (printed at the end) with this repository's
 _config.yml, references.bib and bibliography page, so warnings, broken references, failing
 cells and failing checks show up exactly as in `make test`, without executing every chapter.
 The other chapters are included as stubs holding only their title and their section and `prf`
 labels, so `{doc}`, `{ref}` and `{prf:ref}` links into them resolve. A cut-down ledger
 page (`checks.html`) lists the checks of the chapters built, and `_build/checks.json` holds them.
+With `--api` the appendix *The nntheory package* (api/) is built too, so the chapters' code links into it.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def stub(title: str, text: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def subset_toc() -> dict:
+def subset_toc(api: bool = False) -> dict:
     """The book's table of contents with its numbered parts, so that chapters keep their numbers (Theorem 3.1 is
     Theorem 3.1 here too), without the front matter and with the two back-matter pages a subset has."""
     real = yaml.safe_load((ROOT / "_toc.yml").read_text())
@@ -58,20 +59,28 @@ def subset_toc() -> dict:
         chapters = [c for c in part.get("chapters", []) if c.get("file", "").startswith("chapters/")]
         if chapters:
             parts.append(dict(part, chapters=chapters))
-    parts.append({"caption": "Back matter", "chapters": [{"file": "checks"}, {"file": "bibliography"}]})
+    back = [{"file": "checks"}, {"file": "bibliography"}]
+    if api:
+        back = [c for part in real.get("parts", []) for c in part.get("chapters", [])
+                if c.get("file") == "api/index"] + back
+    parts.append({"caption": "Back matter", "chapters": back})
     return {"format": "jb-book", "root": "index", "parts": parts}
 
 
 def main(names: list[str]) -> int:
     """Assemble and build the named chapters; return the build's exit code."""
+    api = "--api" in names
+    names = [n for n in names if n != "--api"]
     if not names:
         print(__doc__)
         return 2
     book = Path(tempfile.mkdtemp(prefix="nnt-subset-"))
+    if api:
+        shutil.copytree(ROOT / "api", book / "api")
     (book / "chapters").mkdir()
     for f in ("_config.yml", "references.bib", "bibliography.md"):
         shutil.copy(ROOT / f, book / f)
-    for d in ("_ext", "_static"):
+    for d in ("_ext", "_static", "_templates"):
         if (ROOT / d).is_dir():
             shutil.copytree(ROOT / d, book / d)
     for name in names:
@@ -89,7 +98,7 @@ def main(names: list[str]) -> int:
     # the check ledger of the chapters built here (the appendix page of the full book, cut down)
     ledger = "".join(f"\n## {n}\n\n```{{check-ledger}} chapters/{n}\n```\n" for n in names)
     (book / "checks.md").write_text("# Every check in this subset\n\n```{check-ledger-summary}\n```\n" + ledger)
-    (book / "_toc.yml").write_text(yaml.safe_dump(subset_toc(), sort_keys=False))
+    (book / "_toc.yml").write_text(yaml.safe_dump(subset_toc(api), sort_keys=False))
     (book / "index.md").write_text("# Subset build\n\n" + "\n".join(f"- {{doc}}`chapters/{n}`" for n in names) + "\n")
     jb = Path(sys.executable).with_name("jupyter-book")
     env = dict(os.environ, NNTHEORY_STATIC="1", PYTHONHASHSEED="0")

@@ -11,7 +11,8 @@ notes that are not part of a check block or a solution, and sentences that annou
   "How this is checked" note);
 * a chapter has more than ``MAX_ANNOUNCE`` sentences announcing checks;
 * a chapter has more than ``MAX_NOTES`` collapsed notes that are not check blocks or solutions;
-* a check block lacks its result lines or its collapsed code.
+* a check block lacks its result lines or its collapsed code;
+* (when the site has the API appendix) a name of the package in a code cell is not linked to its entry.
 
 Prints one line per chapter; exits non-zero on any failure.
 """
@@ -32,6 +33,8 @@ CHECKY = re.compile(r"check_[a-z_]+\(|\btol[_a-z0-9]*\s*=|U_ROUND|EPS\b|reason=|
 ANNOUNCE = re.compile(r"[^.!?]*\b(the check|this check|checks? (below|above|confirms?)|is checked|are checked|"
                       r"checked (below|above))\b[^.!?]*[.!?]", re.I)
 HIDDEN_TAGS = ("tag_hide-input", "tag_hide-cell", "tag_remove-input", "tag_remove-cell")
+IMPORT_FROM = re.compile(r"^\s*from\s+nntheory(\.\w+)?\s+import\s+\(?([^)#\n]+)", re.M)
+IMPORT = re.compile(r"^\s*import\s+nntheory\.(\w+)(?:\s+as\s+(\w+))?", re.M)
 
 
 @dataclass
@@ -90,6 +93,64 @@ def measure(html: str) -> Page:
     return page
 
 
+def _on_import_line(span) -> bool:
+    """Whether a highlighted token sits on an ``import`` line (its names there need no link)."""
+    el = span.find_parent("a", class_="nnt-api") or span
+    for sib in el.previous_siblings:
+        text = sib.get_text() if hasattr(sib, "get_text") else str(sib)
+        if "\n" in text:
+            return False
+        if "kn" in (getattr(sib, "get", lambda *_: [])("class") or []) and text in ("import", "from"):
+            return True
+    return False
+
+
+def unlinked_api_names(html: str) -> tuple[int, list[str]]:
+    """Uses of the package's names in the page's code cells: (how many are linked, the ones that are not).
+
+    A use is ``alias.attr`` where ``alias`` is a module the page imports from ``nntheory`` (``optim.run``), or a
+    name imported from one of its modules (``relu_net``); the page's own import lines say which is which.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    art = soup.select_one("article") or soup.body
+    pres = art.select("div.cell div.highlight pre")
+    source = "\n".join(pre.get_text() for pre in pres)
+    modules, direct = set(), set()
+    for m in IMPORT_FROM.finditer(source):
+        for part in m.group(2).split(","):
+            bits = part.split()
+            if not bits:
+                continue
+            alias = bits[2] if len(bits) >= 3 and bits[1] == "as" else bits[0]
+            (direct if m.group(1) else modules).add(alias)
+    for m in IMPORT.finditer(source):
+        modules.add(m.group(2) or m.group(1))
+    linked, missing = 0, []
+    for pre in pres:
+        spans = pre.find_all("span")
+        for i, span in enumerate(spans):
+            if "n" not in span.get("class", []) and "nn" not in span.get("class", []):
+                continue
+            name = span.get_text()
+            nxt = spans[i + 1] if i + 1 < len(spans) else None
+            dotted = nxt is not None and nxt.get_text() == "." and "o" in nxt.get("class", [])
+            prev = spans[i - 1] if i else None
+            after_dot = prev is not None and prev.get_text() == "." and "o" in prev.get("class", [])
+            if after_dot or _on_import_line(span):
+                continue
+            if name in modules and dotted and i + 2 < len(spans):
+                use = f"{name}.{spans[i + 2].get_text()}"
+            elif name in direct and not dotted:
+                use = name
+            else:
+                continue
+            if span.find_parent("a", class_="nnt-api") is not None:
+                linked += 1
+            else:
+                missing.append(use)
+    return linked, missing
+
+
 def verdict(page: Page) -> list[str]:
     """The page's failures against the two-layer rules."""
     out = list(page.problems)
@@ -109,12 +170,20 @@ def main(site: Path) -> int:
         print(f"no chapter pages under {site}/chapters: build the site first")
         return 2
     failed = 0
+    api = (site / "api" / "index.html").exists()
     for path in pages:
-        page = measure(path.read_text(encoding="utf-8"))
+        html = path.read_text(encoding="utf-8")
+        page = measure(html)
         bad = verdict(page)
+        if api:
+            linked, missing = unlinked_api_names(html)
+            if missing:
+                bad.append(f"{len(missing)} uses of the package not linked to the API reference: "
+                           + ", ".join(sorted(set(missing))[:12]))
         failed += bool(bad)
         print(f"{'FAIL' if bad else 'ok  '} {path.stem:22s} prose words {page.words:6d}  visible code {page.code:4d} "
-              f"(check code {page.check_code})  notes {page.notes}  announcing {len(page.announcing)}")
+              f"(check code {page.check_code})  notes {page.notes}  announcing {len(page.announcing)}"
+              + (f"  API links {linked}" if api else ""))
         for b in bad:
             print(f"       {b}")
     return 1 if failed else 0

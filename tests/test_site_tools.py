@@ -175,3 +175,40 @@ def test_page_test_counts_what_a_reader_meets_with_nothing_expanded():
     assert "a separate 'How this is checked' note" in apart.problems and apart.notes == 1
     bare = pt.measure(PAGE.format(extra='<div class="cell nnt-check"><ul class="nnt-check-results"></ul></div>'))
     assert len(bare.problems) == 2
+
+
+CODE_PAGE = """<html><body><article>
+<div class="cell"><div class="highlight"><pre><span class="kn">from</span> <span class="nn">nntheory</span> \
+<span class="kn">import</span> <span class="n">optim</span>
+<span class="kn">from</span> <span class="nn">nntheory.nets</span> <span class="kn">import</span> \
+<span class="n">relu_net</span>
+{line}</pre></div></div></article></body></html>"""
+RUN = '<span class="n">optim</span><span class="o">.</span><span class="n">run</span>'
+NET = '<span class="n">relu_net</span><span class="p">(</span>'
+NET_LINKED = ('<a class="nnt-api" href="../api/nets.html#nntheory.nets.relu_net"><span class="n">relu_net</span></a>'
+              '<span class="p">(</span>')
+
+
+def test_page_test_finds_package_names_not_linked_to_the_api_reference():
+    pt = _load(ROOT / "scripts" / "page_test.py")
+    linked = f'<a class="nnt-api" href="../api/optim.html#nntheory.optim.run">{RUN}</a>'
+    assert pt.unlinked_api_names(CODE_PAGE.format(line=RUN + " " + NET)) == (0, ["optim.run", "relu_net"])
+    n_linked, missing = pt.unlinked_api_names(CODE_PAGE.format(line=linked + " " + NET_LINKED))
+    assert missing == [] and n_linked == 2
+    # a local name that merely shares an attribute's spelling is not the package's
+    assert pt.unlinked_api_names(CODE_PAGE.format(line='<span class="n">x</span><span class="o">.</span>'
+                                                       '<span class="n">run</span>')) == (0, [])
+
+
+def test_navigation_toggles_get_an_accessible_name():
+    from bs4 import BeautifulSoup
+
+    a11y = _load(ROOT / "_ext" / "nntheory_a11y.py")
+    soup = BeautifulSoup('<ul><li class="toctree-l1 has-children"><a class="reference internal" href="api/index.html">'
+                         'The nntheory package</a><details><summary><span class="toctree-toggle" role="presentation">'
+                         '<i class="fa-solid fa-chevron-down"></i></span></summary><ul></ul></details></li>'
+                         '<li><details><summary><p class="caption">Part</p></summary></details></li></ul>', "html.parser")
+    a11y.name_nav_toggles(soup)
+    summaries = soup.select("summary")
+    assert summaries[0]["aria-label"] == "Sections of The nntheory package"
+    assert not summaries[1].has_attr("aria-label")  # a caption in the summary names it already
