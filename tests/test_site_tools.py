@@ -212,3 +212,18 @@ def test_navigation_toggles_get_an_accessible_name():
     summaries = soup.select("summary")
     assert summaries[0]["aria-label"] == "Sections of The nntheory package"
     assert not summaries[1].has_attr("aria-label")  # a caption in the summary names it already
+
+
+def test_api_index_lists_the_chapters_that_import_each_module():
+    import re
+
+    table = {m: cell.strip() for m, cell in re.findall(r"^\| \{doc\}`(\w+)` \|[^|]*\|([^|]*)\|",
+                                                       (ROOT / "api" / "index.md").read_text(), re.M)}
+    assert table, "no module table in api/index.md"
+    chapters = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.md"))
+    for module, cell in table.items():
+        pat = re.compile(rf"^\s*(from nntheory import [^\n]*\b{module}\b|from nntheory\.{module} import|"
+                         rf"import nntheory\.{module}\b)", re.M)
+        users = [str(int(p.name[:2])) for p in chapters if pat.search(p.read_text())]
+        expected = "all" if len(users) == len(chapters) else ", ".join(users)
+        assert cell == expected, f"api/index.md says {module} serves chapters {cell!r}; the chapters' imports say {expected!r}"
