@@ -19,8 +19,12 @@ from . import _validate as v
 __all__ = [
     "hull_vertices_2d", "min_norm_point", "hull_distance", "hausdorff",
     "polygon_area", "polygon_centroid", "polygon_thickness", "split_polygon", "share_edge",
-    "inradius", "interior_points",
+    "inradius", "interior_points", "INRADIUS_SLACK",
 ]
+
+#: Relative slack with which ``inradius`` accepts a vertex of its linear program whose constraints fail by round-off
+#: (times the scale ``max |vertex| + 1``).
+INRADIUS_SLACK = 1e-9
 
 
 # ----------------------------------------------------------------------------- hulls and projections
@@ -441,7 +445,7 @@ def inradius(vs: np.ndarray) -> float:
     ok = np.abs(np.linalg.det(M)) > 1e-12
     sol = np.linalg.solve(M[ok], d[tri[ok]][..., None])[..., 0]
     slack = sol[:, :2] @ n_in.T - sol[:, 2:3] - d
-    feasible = np.all(slack >= -1e-9 * (float(np.abs(vs).max()) + 1.0), axis=1)
+    feasible = np.all(slack >= -INRADIUS_SLACK * (float(np.abs(vs).max()) + 1.0), axis=1)
     if not feasible.any():
         return 0.0
     return float(max(sol[feasible, 2].max(), 0.0))
