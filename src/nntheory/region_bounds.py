@@ -110,8 +110,9 @@ def serra_bound(n0: int, widths: Sequence[int]) -> int:
     """Serra et al. (2018), Theorem 1: at most ``sum over J of prod_l C(n_l, j_l)`` regions for input dimension ``n0``.
 
     ``J`` holds the ``(j_1, ..., j_H)`` with ``0 <= j_l <= min(n0, n_1 - j_1, ..., n_{l-1} - j_{l-1}, n_l)``:
-    ``j_l`` counts the units of layer ``l`` that are off in a region, so the ``n_l - j_l`` that are on cap the
-    dimension passed to the next layer (their bottleneck), and at most ``C(n_l, j_l)`` regions have ``j_l`` off.
+    each region that layer ``l`` cuts out is charged to a set of ``j_l`` of its off units, with ``j_l`` at most
+    the dimension of the image it was cut from (``C(n_l, j_l)`` such sets), and the ``n_l - j_l`` other units,
+    which include all those that are on, cap the dimension passed to the next layer (their bottleneck).
 
     Parameters
     ----------
