@@ -467,8 +467,9 @@ def margin_gd(net: nn.Sequential, X: object, y: object, lr: float, steps: int, *
     ``derivative_every = k > 0`` also records the flow derivative ``<grad smoothed margin, -grad R>``
     every k steps (autograd; positive along gradient flow once ``n R < log 2``, Lyu & Li).
     ``adaptive=True`` takes the step ``lr_k = lr * R / ||grad R||^2`` instead of ``lr``, so that to first
-    order every step lowers ``log R`` by ``lr``: a loss-based step (allowed by Lyu & Li's gradient-descent
-    theorem), which reaches tiny losses, and so the late regime of the flow, in few steps.
+    order every step lowers ``log R`` by ``lr``: a loss-based step, which reaches tiny losses, and so the
+    late regime of the flow, in few steps. (Lyu & Li's gradient-descent theorem, which allows steps of
+    this kind, assumes a C^2 model; a ReLU network is outside it.)
 
     Parameters
     ----------
