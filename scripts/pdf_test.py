@@ -8,8 +8,8 @@ and the test fails on
   ``rem-``, ``sec-``, ``fig-``, ``eq-``, ``ex-`` names, or a chapter's file name (``02_homogeneity``);
 * a "How this is checked" note: in the PDFs a check cell prints its result lines only;
 * a check cell's code: no ``checks.check_`` call prints before the appendix.
-The whole book's appendix "Every check in this book" holds the checks' code and derivations on purpose, so
-the whole-book PDF is read up to that appendix. Exits non-zero on any finding.
+The whole book's appendices "The nntheory package" and "Every check in this book" hold package examples and the
+checks' code and derivations on purpose, so the whole-book PDF is read up to the first of them. Exits non-zero on any finding.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LABEL = re.compile(r"(?<![\w-])(?:thm|cor|lem|def|prop|rem|sec|fig|eq|ex)-[a-z0-9]+(?:-[a-z0-9]+)*(?![\w-])")
 FILE = re.compile(r"(?<![\w/])0\d_[a-z]+(?:_[a-z]+)*(?![\w])")
 APPENDIX = "Each claim in this book that code can check is checked by a cell beside it"  # the appendix opens so
+API_APPENDIX = "Every chapter computes with one small package"  # the package's appendix opens so (its examples
+# call checks.check_* on purpose)
 
 
 def pdf_text(path: Path) -> str:
@@ -38,7 +40,8 @@ def findings(text: str, *, whole_book: bool = False) -> list[str]:
         cut = text.find(APPENDIX)
         if cut < 0:
             return ["the whole book has no appendix 'Every check in this book'"]
-        text = text[:cut]
+        api = text.find(API_APPENDIX)
+        text = text[:min(cut, api) if api >= 0 else cut]
     out = []
     for m in LABEL.finditer(text):
         out.append(f"raw label {m.group(0)!r}: …{' '.join(text[max(0, m.start() - 60):m.end() + 20].split())}…")

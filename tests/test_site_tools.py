@@ -227,3 +227,13 @@ def test_api_index_lists_the_chapters_that_import_each_module():
         users = [str(int(p.name[:2])) for p in chapters if pat.search(p.read_text())]
         expected = "all" if len(users) == len(chapters) else ", ".join(users)
         assert cell == expected, f"api/index.md says {module} serves chapters {cell!r}; the chapters' imports say {expected!r}"
+
+
+def test_pdf_test_reads_the_whole_book_up_to_its_first_appendix():
+    pt = _load(ROOT / "scripts" / "pdf_test.py")
+    body = "Theorem 3.1 holds. "
+    api = pt.API_APPENDIX + " >>> checks.check_le('a', 1, 2, kind='exact') "
+    ledger = pt.APPENDIX + " checks.check_le(...) "
+    assert pt.findings(body + api + ledger, whole_book=True) == []
+    assert pt.findings(body + "checks.check_le(x) " + api + ledger, whole_book=True) == ["a check cell's code"]
+    assert pt.findings(body + api, whole_book=True) == ["the whole book has no appendix 'Every check in this book'"]
