@@ -103,7 +103,6 @@ def _check_docstring(app: Sphinx, what: str, name: str, obj: object, options, li
     if missing:
         logger.warning(f"{name}: parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)} not documented "
                        "(a 'Parameters' section in the docstring)", type="nntheory", subtype="api")
-    app.env.__dict__.setdefault("_nnt_documented", set()).add(name)
 
 
 def _check_coverage(app: Sphinx, env) -> None:
@@ -222,8 +221,7 @@ def _link_page(app: Sphinx, pagename: str, templatename: str, context: dict, doc
         return app.builder.get_relative_uri(pagename, entry.docname) + "#" + entry.node_id
 
     modules = {a for a, full in names.items() if full in objects and objects[full].objtype == "module"}
-    context["body"], n = link_code(context.get("body", ""), names, modules, url_of)
-    app.env.__dict__.setdefault("_nnt_api_links", {})[pagename] = n
+    context["body"], _ = link_code(context.get("body", ""), names, modules, url_of)
 
 
 def setup(app: Sphinx) -> dict:
